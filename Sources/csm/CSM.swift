@@ -1,0 +1,19 @@
+import ArgumentParser
+import Foundation
+
+@main
+struct CSM: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "csm",
+        abstract: "Fine-tune the Sesame CSM-1B speech model on your own dialogue recordings, and speak with it.",
+        subcommands: [
+            Preprocess.self, Train.self, Generate.self, Merge.self, Eval.self, Tokenize.self, Encode.self,
+        ]
+    )
+}
+
+/// Thrown by subcommands whose implementation has not landed yet.
+struct NotImplemented: Error, CustomStringConvertible {
+    let command: String
+    var description: String { "csm \(command): not implemented yet" }
+}
