@@ -1,0 +1,30 @@
+import Foundation
+
+/// Turns Ctrl-C (SIGINT) and SIGTERM into a flag the training loop polls between steps, so it can
+/// save a checkpoint and exit cleanly. A second Ctrl-C exits at once.
+public final class Interrupt: @unchecked Sendable {
+    public static let shared = Interrupt()
+    private var sources: [DispatchSourceSignal] = []
+    private let lock = NSLock()
+    private var count = 0
+
+    public var requested: Bool { lock.withLock { count > 0 } }
+
+    public func install() {
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { [weak self] in
+                guard let self else { return }
+                let n = self.lock.withLock { self.count += 1; return self.count }
+                if n == 1 {
+                    FileHandle.standardError.write(Data("\n[train] interrupt: saving a checkpoint after this step (Ctrl-C again to quit now)\n".utf8))
+                } else {
+                    exit(130)
+                }
+            }
+            source.resume()
+            sources.append(source)
+        }
+    }
+}
