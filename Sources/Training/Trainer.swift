@@ -1,0 +1,323 @@
+import CSM
+import Foundation
+import Torch
+
+/// What the trainer needs from the outside world: how to write and read the trainable weights
+/// (a PEFT adapter or a full model), and how to make a sample wav.
+public struct TrainerIO {
+    /// Writes the trainable weights (and their config) into a folder.
+    public var saveWeights: (URL) throws -> Void
+    /// Restores the trainable weights from a checkpoint folder (`--resume`).
+    public var loadWeights: (URL) throws -> Void
+    /// Writes `gen_step_XXXXXX.wav` for the given step; nil when `--gen_from` is not set.
+    public var generate: ((Int) throws -> URL)?
+    public var log: (String) -> Void
+
+    public init(saveWeights: @escaping (URL) throws -> Void, loadWeights: @escaping (URL) throws -> Void,
+                generate: ((Int) throws -> URL)? = nil, log: @escaping (String) -> Void = { print($0) }) {
+        self.saveWeights = saveWeights
+        self.loadWeights = loadWeights
+        self.generate = generate
+        self.log = log
+    }
+}
+
+public enum TrainingError: Error, CustomStringConvertible {
+    case nonFinite(step: Int, loss: Double, lastCheckpoint: String?)
+    case resumeMismatch(String)
+
+    public var description: String {
+        switch self {
+        case .nonFinite(let step, let loss, let last):
+            return "step \(step): the loss is \(loss); stopping before the update so the weights stay intact. "
+                + (last.map { "Last good checkpoint: \($0). " } ?? "")
+                + "Try a lower --learning_rate, a smaller --max_grad_norm, or check the data."
+        case .resumeMismatch(let why): return "--resume: \(why)"
+        }
+    }
+}
+
+/// The training loop of SPEC §4, top to bottom: batches in a seeded order, exact gradient
+/// accumulation, clipping, AdamW with a warm-up schedule, and the periodic work (log, validate,
+/// checkpoint, generate). One optimizer step:
+///
+/// 1. take the next `gradient_accumulation_steps` batches of the epoch;
+/// 2. count the backbone and depth-decoder targets of all of them (B, D);
+/// 3. per batch: loss = Σ backbone CE / B + Σ depth CE / D; backward — so the summed gradient is
+///    exactly that of one batch holding them all;
+/// 4. clip, set the scheduled learning rate, step, zero the gradients.
+public final class Trainer {
+    public enum Outcome: Equatable { case finished, interrupted }
+
+    let config: TrainConfig
+    let model: CSMForConditionalGeneration
+    let parameters: [Torch.NamedParameter]
+    let train: [Sample]
+    let validation: [Sample]
+    let io: TrainerIO
+    let outputDir: URL
+    let optimizer: AdamW
+    let schedule: LRSchedule
+    let stepsPerEpoch: Int
+    public private(set) var state: TrainerState
+
+    /// Batches of each epoch (sample indices): the seeded `Batcher` unless `order` gives them
+    /// (a distributed sampler, or a reference run's order in tests).
+    let order: (Int) -> [[Int]]
+
+    public init(config: TrainConfig, model: CSMForConditionalGeneration, parameters: [Torch.NamedParameter],
+                train: [Sample], validation: [Sample] = [], io: TrainerIO, order: ((Int) -> [[Int]])? = nil) throws {
+        try config.validate()
+        guard !train.isEmpty else { throw ConfigError("no training samples: check --preprocessed_path") }
+        guard !parameters.isEmpty else { throw ConfigError("nothing to train: no trainable parameters") }
+        self.config = config
+        self.model = model
+        self.parameters = parameters
+        let limit = config.numContextTurns
+        let trim = { (s: Sample) in limit.map { Sample(turns: Array(s.turns.suffix($0 + 1))) } ?? s }
+        self.train = train.map(trim)
+        self.validation = validation.map(trim)
+        self.io = io
+        outputDir = URL(fileURLWithPath: config.outputDir)
+
+        // transformers: no weight decay on biases and norm weights (only matters for full fine-tuning).
+        let noDecay = parameters.filter { Trainer.isNoDecay($0.name) }
+        let decay = parameters.filter { !Trainer.isNoDecay($0.name) }
+        optimizer = try AdamW(groups: [ParameterGroup(decay, weightDecay: config.weightDecay),
+                                       ParameterGroup(noDecay, weightDecay: 0)].filter { !$0.parameters.isEmpty },
+                              lr: config.learningRate)
+
+        let lengths = self.train.map { $0.turns.reduce(0) { $0 + $1.textIds.count + $1.codes.count + 1 } }
+        let batcher = Batcher(lengths: lengths, batchSize: config.batchSize, tokenBudget: config.tokenBudget, seed: config.seed)
+        self.order = order ?? batcher.batches(epoch:)
+        let batchesPerEpoch = self.order(0).count
+        stepsPerEpoch = (batchesPerEpoch + config.gradientAccumulationSteps - 1) / config.gradientAccumulationSteps
+        let total = config.maxSteps > 0 ? config.maxSteps : Int((config.nEpochs * Double(stepsPerEpoch)).rounded(.up))
+        schedule = try LRSchedule(name: config.lrSchedulerType, warmupSteps: config.warmupSteps, totalSteps: total)
+        state = TrainerState(config: config)
+        state.totalSteps = total
+    }
+
+    static func isNoDecay(_ name: String) -> Bool {
+        name.hasSuffix(".bias") || name.contains("norm.") || name.contains("layernorm") || name.hasSuffix("norm.weight")
+    }
+
+    // MARK: the loop
+
+    public func run() throws -> Outcome {
+        try FileManager.default.createDirectory(at: outputDir, withIntermediateDirectories: true)
+        let resumed = try resumeIfAsked()
+        let metrics = try MetricsLog(url: outputDir.appendingPathComponent("metrics.jsonl"),
+                                     truncateAfterStep: resumed ? state.globalStep : nil)
+        let tensorboard = try TensorBoardWriter(logDir: outputDir.appendingPathComponent("runs"))
+        let wandb = makeWandB()
+        defer { wandb?.finish() }
+        let progress = TrainingProgress(total: state.totalSteps, log: io.log)
+        io.log("[train] \(train.count) samples, \(validation.count) validation, \(stepsPerEpoch) steps/epoch, "
+            + "\(state.totalSteps) steps; trainable parameters: \(parameters.reduce(0) { $0 + $1.tensor.count })")
+
+        var lastCheckpoint = Checkpoint.latest(in: outputDir)?.path
+        var epochBatches = order(state.epoch)
+        while state.globalStep < state.totalSteps {
+            if state.batchInEpoch >= epochBatches.count {
+                state.epoch += 1
+                state.batchInEpoch = 0
+                epochBatches = order(state.epoch)
+            }
+            let end = min(state.batchInEpoch + config.gradientAccumulationSteps, epochBatches.count)
+            let micro = Array(epochBatches[state.batchInEpoch ..< end])
+            let started = Date()
+            let result = try step(micro)
+            guard result.loss.isFinite else {
+                throw TrainingError.nonFinite(step: state.globalStep + 1, loss: result.loss, lastCheckpoint: lastCheckpoint)
+            }
+            state.globalStep += 1
+            state.batchInEpoch = end
+            state.lastLoss = result.loss
+            let seconds = Date().timeIntervalSince(started)
+
+            let epoch = Double(state.epoch) + Double(state.batchInEpoch) / Double(max(epochBatches.count, 1))
+            var row: [String: Any] = [
+                "step": state.globalStep, "epoch": epoch, "loss": result.loss, "backbone_loss": result.backbone,
+                "depth_loss": result.depth, "lr": state.lastLR, "grad_norm": result.gradNorm,
+                "tokens_per_s": Double(result.positions) / seconds, "s_per_step": seconds,
+                "peak_memory_mb": peakMemoryMB(),
+            ]
+            if let v = try validateIfDue() { row["val_loss"] = v.loss; row["val_backbone_loss"] = v.backbone; row["val_depth_loss"] = v.depth }
+            try metrics.append(row)
+            let scalars = row.compactMap { k, v -> (String, Double)? in
+                k == "step" ? nil : (v as? Double).map { ("train/\(k)", $0) }
+            }.sorted { $0.0 < $1.0 }
+            try tensorboard.scalars(scalars, step: state.globalStep)
+            wandb?.log(row.compactMapValues { $0 as? Double }, step: state.globalStep)
+            progress.update(step: state.globalStep, row: row)
+
+            let interrupted = Interrupt.shared.requested
+            if (config.saveEvery > 0 && state.globalStep % config.saveEvery == 0) || interrupted {
+                lastCheckpoint = try saveCheckpoint().path
+            }
+            if let generate = io.generate, config.genEvery > 0, state.globalStep % config.genEvery == 0 {
+                let wav = try generate(state.globalStep)
+                io.log("[train] step \(state.globalStep): wrote \(wav.path)")
+            }
+            if interrupted {
+                progress.finish()
+                io.log("[train] interrupted at step \(state.globalStep); resume with --resume")
+                return .interrupted
+            }
+        }
+        progress.finish()
+        try tensorboard.flush()
+        try io.saveWeights(outputDir)
+        io.log("[train] done: \(state.globalStep) steps; weights in \(outputDir.path)")
+        return .finished
+    }
+
+    struct StepResult {
+        var loss = 0.0, backbone = 0.0, depth = 0.0, gradNorm = 0.0
+        var positions = 0
+    }
+
+    /// One optimizer step over `micro` (the batches accumulated into it).
+    func step(_ micro: [[Int]]) throws -> StepResult {
+        // Randomness of step k depends on (seed, k) only, so a resumed run draws the same numbers.
+        Runtime.manualSeed(UInt64(config.seed) &+ UInt64(state.globalStep))
+        let batches = try micro.enumerated().map { i, indices in try makeBatch(indices, salt: i) }
+        var backboneTargets = 0, depthTargets = 0
+        for b in batches {
+            backboneTargets += try b.backboneLabels.ne(Double(CSMLabel.ignore)).sum().itemInt()
+            depthTargets += try b.depthLabels.ne(Double(CSMLabel.ignore)).sum().itemInt()
+        }
+        var result = StepResult()
+        for batch in batches {
+            let (loss, _) = try model.loss(batch)
+            let backbone = try loss.backboneSum / Double(max(backboneTargets, 1))
+            let depth = try loss.depthSum / Double(max(depthTargets, 1))
+            let total = try backbone + depth
+            let value = try total.item()
+            if !value.isFinite {
+                try optimizer.zeroGrad()
+                return StepResult(loss: value)
+            }
+            try total.backward()
+            result.loss += value
+            result.backbone += try backbone.item()
+            result.depth += try depth.item()
+            result.positions += batch.layouts.reduce(0) { $0 + $1.count }
+        }
+        let tensors = parameters.map(\.tensor)
+        result.gradNorm = config.maxGradNorm > 0 ? try clipGradNorm(tensors, maxNorm: config.maxGradNorm)
+            : try gradNorm(tensors)
+        state.lastLR = config.learningRate * schedule.multiplier(state.globalStep)
+        optimizer.lr = state.lastLR
+        try optimizer.step()
+        try optimizer.zeroGrad()
+        return result
+    }
+
+    /// Lays out and pads the samples of one batch, drawing the depth decoder's frames for
+    /// `--decoder_fraction` from a generator seeded by (seed, step, sample).
+    func makeBatch(_ indices: [Int], salt: Int) throws -> CSMBatch {
+        let ids = model.config.specialIds
+        let layouts = try indices.map { i -> SampleLayout in
+            let sample = train[i]
+            let last = sample.turns.count - 1
+            let labelTurn: (Int) -> Bool = config.targetOnlyLoss ? { $0 == last } : { _ in true }
+            var rng = SplitMix64(seed: UInt64(config.seed) ^ (UInt64(state.globalStep) << 20) ^ UInt64(i))
+            let skip = depthSkipFrames(frames: sample.labelledAudioFrames(labelTurn: labelTurn),
+                                       decoderFraction: config.decoderFraction, using: &rng)
+            return try sample.layout(ids, labelTurn: labelTurn, depthSkip: skip)
+        }
+        return try CSMBatch(layouts, numCodebooks: model.config.numCodebooks, device: model.device)
+    }
+
+    // MARK: validation, checkpoints, resume
+
+    struct Validation { var loss: Double, backbone: Double, depth: Double }
+
+    func validateIfDue() throws -> Validation? {
+        guard !validation.isEmpty else { return nil }
+        let every = config.valEvery > 0 ? config.valEvery : config.saveEvery
+        guard every > 0, state.globalStep % every == 0 || state.globalStep == state.totalSteps else { return nil }
+        return try evaluate(validation)
+    }
+
+    /// Mean loss over `samples` (batch size 1, decoder fraction 1), the per-sample definition of `csm eval`.
+    func evaluate(_ samples: [Sample]) throws -> Validation {
+        try withNoGrad {
+            var v = Validation(loss: 0, backbone: 0, depth: 0)
+            for s in samples {
+                let (loss, _) = try model.loss(CSMBatch(samples: [s], config: model.config, device: model.device))
+                v.backbone += try loss.backboneLoss().item()
+                v.depth += try loss.depthLoss().item()
+            }
+            let n = Double(samples.count)
+            v.backbone /= n
+            v.depth /= n
+            v.loss = v.backbone + v.depth
+            return v
+        }
+    }
+
+    func saveCheckpoint() throws -> URL {
+        let url = try Checkpoint.save(outputDir: outputDir, state: state, optimizer: optimizer, writeWeights: io.saveWeights)
+        io.log("[train] step \(state.globalStep): checkpoint \(url.lastPathComponent)")
+        return url
+    }
+
+    /// With `--resume`, restores the latest checkpoint of the output folder; returns whether it did.
+    func resumeIfAsked() throws -> Bool {
+        guard config.resume else { return false }
+        guard let checkpoint = Checkpoint.latest(in: outputDir) else {
+            io.log("[train] --resume: no checkpoint in \(outputDir.path) yet; starting from step 0")
+            return false
+        }
+        let saved = try Checkpoint.loadState(checkpoint)
+        let a = saved.config, b = config
+        let mismatches = [
+            ("preprocessed_path", a.preprocessedPath != b.preprocessedPath), ("model_id", a.modelId != b.modelId),
+            ("batch_size", a.batchSize != b.batchSize), ("seed", a.seed != b.seed),
+            ("gradient_accumulation_steps", a.gradientAccumulationSteps != b.gradientAccumulationSteps),
+            ("full_finetune", a.fullFinetune != b.fullFinetune), ("lora_r", a.loraR != b.loraR),
+            ("token_budget", a.tokenBudget != b.tokenBudget), ("load_in_4bit", a.loadIn4bit != b.loadIn4bit),
+        ].filter(\.1).map(\.0)
+        guard mismatches.isEmpty else {
+            throw TrainingError.resumeMismatch("\(checkpoint.lastPathComponent) was made with different "
+                + mismatches.joined(separator: ", ") + "; use the same settings or a new --output_dir")
+        }
+        try io.loadWeights(checkpoint)
+        try Checkpoint.loadOptimizer(checkpoint, into: optimizer)
+        let total = state.totalSteps
+        state = saved
+        state.config = config
+        state.totalSteps = total
+        io.log("[train] resumed from \(checkpoint.lastPathComponent) (step \(state.globalStep))")
+        return true
+    }
+
+    func makeWandB() -> WandBLogger? {
+        guard config.useWandb else { return nil }
+        guard let settings = WandBLogger.Settings.fromEnvironment() else {
+            io.log("[train] warning: --use_wandb but no WANDB_API_KEY (environment or .env); continuing without W&B")
+            return nil
+        }
+        let data = (try? JSONEncoder().encode(config)).flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] } ?? [:]
+        let logger = WandBLogger(settings: settings, config: data, warn: { self.io.log("[train] warning: \($0)") })
+        if logger.enabled { io.log("[train] W&B run: \(logger.runURL)") }
+        return logger
+    }
+}
+
+/// Global 2-norm of the gradients without clipping them.
+func gradNorm(_ parameters: [Tensor]) throws -> Double {
+    let norms = try parameters.compactMap { try $0.grad?.norm(2) }
+    return norms.isEmpty ? 0 : try Tensor.stack(norms).norm(2).item()
+}
+
+/// Peak resident memory of this process (VmHWM), in MB.
+func peakMemoryMB() -> Double {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+          let kb = Double(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
+    return kb / 1024
+}
