@@ -12,6 +12,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
         // The C++ shim: a C header over ATen/autograd. Thin on purpose; logic lives in Swift.
@@ -30,14 +31,55 @@ let package = Package(
         ),
         // Tensors, autograd, safetensors, nn building blocks and optimizers.
         .target(name: "Torch", dependencies: ["CTorch"]),
+        // Shim overhead, matmul and AdamW timings next to Python torch (scripts/bench_torch.sh).
+        .executableTarget(name: "torch-bench", dependencies: ["Torch"], path: "Sources/torch-bench"),
+        // libsndfile + libsoxr from the system (module map only; soxr needs no extra flags).
+        .systemLibrary(
+            name: "CAudio",
+            pkgConfig: "sndfile",
+            providers: [.apt(["libsndfile1-dev", "libsoxr-dev"]), .brew(["libsndfile", "libsoxr"])]
+        ),
+        // Audio files in and out, resampling, mono down-mix. No libtorch.
+        .target(name: "Audio", dependencies: ["CAudio"]),
+        .executableTarget(name: "audio-bench", dependencies: ["Audio"], path: "Sources/AudioBench"),
+        // The CSM-1B model: config, backbone, depth decoder, loss, LoRA.
+        .target(name: "CSM", dependencies: ["Torch"]),
+        .executableTarget(name: "csm-bench", dependencies: ["CSM", "Torch"], path: "Sources/CSMBench"),
+        // The Mimi audio codec: SEANet + transformer + split RVQ, encode/decode as transformers' MimiModel.
+        .target(name: "Mimi", dependencies: ["Torch"]),
+        .executableTarget(name: "mimi-bench", dependencies: ["Mimi", "Torch"], path: "Sources/MimiBench"),
+        // The training loop and everything around it: config (flags + YAML), schedules, loggers.
+        .target(name: "Training", dependencies: ["Torch", "CSM", "Dataset", "Hub", "Yams"]),
+        // `csm preprocess`: dataset walk, skips, segment shards + manifest, and the reader for training.
+        .target(name: "Dataset", dependencies: ["Torch", "Audio", "CSM", "Mimi", "Tokenizer"]),
+        // Llama-3 byte-level BPE from tokenizer.json, and CSM's turn layout. Pure Swift (Foundation only).
+        .target(name: "Tokenizer"),
+        .executableTarget(name: "tokenizer-bench", dependencies: ["Tokenizer"], path: "Sources/TokenizerBench"),
+        // Model resolution: local folder or hub id through the Hugging Face cache, downloading what is missing.
+        .target(name: "Hub"),
         .executableTarget(
             name: "csm",
             dependencies: [
                 "Torch",
+                "CSM",
+                "Dataset",
+                "Hub",
+                "Tokenizer",
+                "Training",
+                "Audio",
+                "Mimi",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "TorchTests", dependencies: ["Torch"], resources: []),
+        .testTarget(name: "HubTests", dependencies: ["Hub"]),
+        .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "CSM", "Torch"]),
+        .testTarget(name: "AudioTests", dependencies: ["Audio"]),
+        .testTarget(name: "CSMTests", dependencies: ["CSM", "Torch"]),
+        .testTarget(name: "DatasetTests", dependencies: ["Dataset", "Audio", "CSM", "Mimi", "Tokenizer", "Torch"]),
+        .testTarget(name: "NF4Tests", dependencies: ["Torch"]),
+        .testTarget(name: "MimiTests", dependencies: ["Mimi", "Torch"]),
     ],
     swiftLanguageModes: [.v5],
     cxxLanguageStandard: .cxx20

@@ -73,10 +73,8 @@ public final class Trainer {
         self.config = config
         self.model = model
         self.parameters = parameters
-        let limit = config.numContextTurns
-        let trim = { (s: Sample) in limit.map { Sample(turns: Array(s.turns.suffix($0 + 1))) } ?? s }
-        self.train = train.map(trim)
-        self.validation = validation.map(trim)
+        self.train = train
+        self.validation = validation
         self.io = io
         outputDir = URL(fileURLWithPath: config.outputDir)
 
@@ -87,7 +85,7 @@ public final class Trainer {
                                        ParameterGroup(noDecay, weightDecay: 0)].filter { !$0.parameters.isEmpty },
                               lr: config.learningRate)
 
-        let lengths = self.train.map { $0.turns.reduce(0) { $0 + $1.textIds.count + $1.codes.count + 1 } }
+        let lengths = train.map { $0.turns.reduce(0) { $0 + $1.textIds.count + $1.codes.count + 1 } }
         let batcher = Batcher(lengths: lengths, batchSize: config.batchSize, tokenBudget: config.tokenBudget, seed: config.seed)
         self.order = order ?? batcher.batches(epoch:)
         let batchesPerEpoch = self.order(0).count
@@ -143,7 +141,11 @@ public final class Trainer {
                 "tokens_per_s": Double(result.positions) / seconds, "s_per_step": seconds,
                 "peak_memory_mb": peakMemoryMB(),
             ]
-            if let v = try validateIfDue() { row["val_loss"] = v.loss; row["val_backbone_loss"] = v.backbone; row["val_depth_loss"] = v.depth }
+            if let v = try validateIfDue() {
+                row["val_loss"] = v.loss
+                row["val_backbone_loss"] = v.backboneLoss
+                row["val_depth_loss"] = v.depthLoss
+            }
             try metrics.append(row)
             let scalars = row.compactMap { k, v -> (String, Double)? in
                 k == "step" ? nil : (v as? Double).map { ("train/\(k)", $0) }
@@ -233,30 +235,13 @@ public final class Trainer {
 
     // MARK: validation, checkpoints, resume
 
-    struct Validation { var loss: Double, backbone: Double, depth: Double }
-
-    func validateIfDue() throws -> Validation? {
+    func validateIfDue() throws -> EvalResult? {
         guard !validation.isEmpty else { return nil }
         let every = config.valEvery > 0 ? config.valEvery : config.saveEvery
         guard every > 0, state.globalStep % every == 0 || state.globalStep == state.totalSteps else { return nil }
-        return try evaluate(validation)
-    }
-
-    /// Mean loss over `samples` (batch size 1, decoder fraction 1), the per-sample definition of `csm eval`.
-    func evaluate(_ samples: [Sample]) throws -> Validation {
-        try withNoGrad {
-            var v = Validation(loss: 0, backbone: 0, depth: 0)
-            for s in samples {
-                let (loss, _) = try model.loss(CSMBatch(samples: [s], config: model.config, device: model.device))
-                v.backbone += try loss.backboneLoss().item()
-                v.depth += try loss.depthLoss().item()
-            }
-            let n = Double(samples.count)
-            v.backbone /= n
-            v.depth /= n
-            v.loss = v.backbone + v.depth
-            return v
-        }
+        model.setTraining(false)
+        defer { model.setTraining(true) }
+        return try model.evaluate(validation)
     }
 
     func saveCheckpoint() throws -> URL {

@@ -1,0 +1,102 @@
+import CSM
+import Dataset
+import Foundation
+import Hub
+import Torch
+
+/// `csm train` end to end: resolve the base model, read the preprocessed set, attach LoRA (or make
+/// every weight trainable), run the `Trainer`, and leave in `output_dir` what the seed leaves there:
+/// the adapter (or full model), the tokenizer/processor files, checkpoints, logs.
+public struct TrainingRun {
+    public let config: TrainConfig
+    public var log: (String) -> Void
+
+    public init(config: TrainConfig, log: @escaping (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) {
+        self.config = config
+        self.log = log
+    }
+
+    @discardableResult
+    public func run() throws -> Trainer.Outcome {
+        try config.validate()
+        if config.threads > 0 { Runtime.threads = config.threads }
+        let device = try Device.parse(config.device)
+        let outputDir = URL(fileURLWithPath: config.outputDir)
+        if let genFrom = config.genFrom {  // fail now, not at step 1000
+            let script = URL(fileURLWithPath: genFrom).appendingPathComponent("segments/script.txt")
+            guard FileManager.default.fileExists(atPath: script.path) else {
+                throw ConfigError("--gen_from \(genFrom): no segments/script.txt (expected the example_gen layout)")
+            }
+        }
+
+        let dataset = try PreprocessedDataset(URL(fileURLWithPath: config.preprocessedPath!))
+        let modelFolder = try ModelLocator.resolve(config.modelId)
+        log("[train] model \(config.modelId) → \(modelFolder.path) on \(device)")
+        let model = try CSMForConditionalGeneration.load(folder: modelFolder, dtype: .f32, device: device)
+        let (train, validation) = try split(dataset)
+
+        Runtime.manualSeed(UInt64(config.seed))
+        let lora = LoRAConfig(rank: config.loraR, alpha: config.loraAlpha, dropout: config.loraDropout)
+        let parameters: [Torch.NamedParameter]
+        if config.fullFinetune {
+            parameters = try model.makeTrainable()
+        } else {
+            if config.loadIn4bit {
+                throw ConfigError("--load_in_4bit is not available yet in this build")
+            }
+            try model.applyLoRA(lora)
+            model.setTraining(true)
+            parameters = model.loraParameters
+        }
+
+        let io = TrainerIO(
+            saveWeights: { folder in
+                if config.fullFinetune {
+                    try FullModel.save(model, baseFolder: modelFolder, to: folder)
+                } else {
+                    try PEFTAdapter.save(model, config: lora, to: folder, baseModel: config.modelId)
+                }
+                try FullModel.copyProcessorFiles(from: modelFolder, to: folder)
+            },
+            loadWeights: { folder in
+                let file = config.fullFinetune ? "model.safetensors" : PEFTAdapter.weightsFile
+                let saved = try Safetensors.read(folder.appendingPathComponent(file))
+                for (name, tensor) in parameters {
+                    let key = config.fullFinetune ? name : "base_model.model." + name
+                    guard let value = saved[key] ?? (config.fullFinetune ? saved[FullModel.checkpointKey(name)] : nil) else {
+                        throw ConfigError("\(folder.path)/\(file): has no '\(key)'; was it written by this run?")
+                    }
+                    try withNoGrad { try tensor.copy_(value) }
+                }
+            },
+            generate: nil,
+            log: log
+        )
+        let trainer = try Trainer(config: config, model: model, parameters: parameters, train: train,
+                                  validation: validation, io: io)
+        Interrupt.shared.install()
+        return try trainer.run()
+    }
+
+    /// Holds out whole conversations (so no context turn leaks from training into validation) until
+    /// at least `val_fraction` of the samples are held out; the choice is seeded.
+    func split(_ dataset: PreprocessedDataset) throws -> (train: [Sample], validation: [Sample]) {
+        let samples = try dataset.samples(contextTurns: config.numContextTurns)
+        guard config.valFraction > 0 else { return (samples, []) }
+        let conversationOf = dataset.manifest.samples.map(\.conversation)
+        var rng = SplitMix64(seed: UInt64(config.seed))
+        let conversations = Array(Set(conversationOf)).sorted().shuffled(using: &rng)
+        let want = Int((Double(samples.count) * config.valFraction).rounded(.up))
+        var held = Set<Int>(), count = 0
+        for c in conversations where count < want {
+            held.insert(c)
+            count += conversationOf.filter { $0 == c }.count
+        }
+        guard count < samples.count else {
+            throw ConfigError("--val_fraction \(config.valFraction) would hold out every conversation; lower it")
+        }
+        let train = samples.indices.filter { !held.contains(conversationOf[$0]) }.map { samples[$0] }
+        let validation = samples.indices.filter { held.contains(conversationOf[$0]) }.map { samples[$0] }
+        return (train, validation)
+    }
+}

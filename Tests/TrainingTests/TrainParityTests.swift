@@ -1,0 +1,107 @@
+import CSM
+import Foundation
+import Testing
+import Torch
+@testable import Training
+
+private let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .appendingPathComponent("Fixtures")
+
+/// The reference trajectory of tools/fixtures/train.py (HF + PEFT, exact accumulation).
+struct TrainReference {
+    let json: [String: Any]
+    let samples: [Sample]
+    let order: [[Int]]  // step k → micro-batches 2k, 2k+1
+
+    init() throws {
+        json = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: fixtures.appendingPathComponent("train/expected.json"))) as! [String: Any]
+        samples = (json["samples"] as! [[[String: Any]]]).map { turns in
+            Sample(turns: turns.map {
+                Turn(speaker: $0["speaker"] as! Int, textIds: $0["text_ids"] as! [Int], codes: $0["codes"] as! [[Int]])
+            })
+        }
+        order = (json["order"] as! [[[Int]]]).flatMap { $0 }
+    }
+
+    func steps(_ kind: String) -> [[String: Double]] { json[kind] as! [[String: Double]] }
+
+    func config(output: URL) -> TrainConfig {
+        let s = json["settings"] as! [String: Any]
+        var c = TrainConfig()
+        c.preprocessedPath = "unused"
+        c.outputDir = output.path
+        c.batchSize = s["batch_size"] as! Int
+        c.gradientAccumulationSteps = s["gradient_accumulation_steps"] as! Int
+        c.learningRate = s["learning_rate"] as! Double
+        c.warmupSteps = s["warmup_steps"] as! Int
+        c.maxSteps = s["max_steps"] as! Int
+        c.weightDecay = s["weight_decay"] as! Double
+        c.maxGradNorm = s["max_grad_norm"] as! Double
+        c.lrSchedulerType = s["lr_scheduler_type"] as! String
+        c.loraR = s["lora_r"] as! Int
+        c.loraAlpha = Double(s["lora_alpha"] as! Int)
+        c.saveEvery = 0
+        c.genEvery = 0
+        return c
+    }
+}
+
+func loadTinyModel() throws -> CSMForConditionalGeneration {
+    try CSMForConditionalGeneration.load(folder: fixtures.appendingPathComponent("csm/tiny"), dtype: .f32)
+}
+
+func expectClose(_ got: Double, _ want: Double, rtol: Double, _ what: String) {
+    #expect(abs(got - want) <= rtol * max(abs(want), 1e-3), "\(what): \(got) vs \(want)")
+}
+
+@Suite(.serialized) struct TrainParityTests {
+    func run(_ kind: String) throws -> (metrics: [[String: Any]], params: [Torch.NamedParameter], ref: TrainReference) {
+        let ref = try TrainReference()
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("train-\(kind)-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let model = try loadTinyModel()
+        let params: [Torch.NamedParameter]
+        if kind == "lora" {
+            try PEFTAdapter.load(fixtures.appendingPathComponent("train/initial_adapter"), into: model)
+            params = try model.loraParameters.map { ($0.name, try $0.tensor.requiresGrad(true)) }
+        } else {
+            params = try model.makeTrainable()
+        }
+        let order = ref.order
+        let trainer = try Trainer(config: ref.config(output: out), model: model, parameters: params, train: ref.samples,
+                                  io: TrainerIO(saveWeights: { _ in }, loadWeights: { _ in }, log: { _ in }),
+                                  order: { _ in order })
+        #expect(try trainer.run() == .finished)
+        return (try MetricsLog.read(out.appendingPathComponent("metrics.jsonl")), params, ref)
+    }
+
+    func compare(_ kind: String, finalFile: String, key: (String) -> String) throws {
+        let (metrics, params, ref) = try run(kind)
+        let want = ref.steps(kind)
+        #expect(metrics.count == want.count)
+        for (i, (got, w)) in zip(metrics, want).enumerated() {
+            expectClose(got["loss"] as! Double, w["loss"]!, rtol: 1e-4, "\(kind) step \(i + 1) loss")
+            expectClose(got["grad_norm"] as! Double, w["grad_norm"]!, rtol: 1e-4, "\(kind) step \(i + 1) grad norm")
+            expectClose(got["lr"] as! Double, w["lr"]!, rtol: 1e-9, "\(kind) step \(i + 1) lr")
+        }
+        let final = try Safetensors.read(fixtures.appendingPathComponent("train/\(finalFile)"))
+        var compared = 0
+        for (name, tensor) in params {
+            let expected = try #require(final[key(name)], "\(name) missing from \(finalFile)")
+            let diff = try (tensor.detach() - expected).abs().max().item()
+            let scale = try expected.abs().max().item()
+            #expect(diff <= 1e-4 * max(scale, 1), "\(kind) final \(name): max |Δ| \(diff)")
+            compared += 1
+        }
+        #expect(compared == final.count)
+    }
+
+    @Test func loraStepsMatchHFAndPEFT() throws {
+        try compare("lora", finalFile: "lora_final.safetensors") { $0 }
+    }
+
+    @Test func fullFineTuningStepsMatchHF() throws {
+        try compare("full", finalFile: "full_final.safetensors") { $0 }
+    }
+}
