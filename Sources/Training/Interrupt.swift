@@ -10,6 +10,10 @@ public final class Interrupt: @unchecked Sendable {
 
     public var requested: Bool { lock.withLock { count > 0 } }
 
+    /// Asks for a stop as Ctrl-C would (tests, or a supervisor in-process); `clear` withdraws it.
+    public func request() { lock.withLock { count = max(count, 1) } }
+    public func clear() { lock.withLock { count = 0 } }
+
     public func install() {
         for sig in [SIGINT, SIGTERM] {
             signal(sig, SIG_IGN)
