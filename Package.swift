@@ -43,7 +43,8 @@ let package = Package(
         .target(name: "Audio", dependencies: ["CAudio"]),
         .executableTarget(name: "audio-bench", dependencies: ["Audio"], path: "Sources/AudioBench"),
         // The CSM-1B model: config, backbone, depth decoder, loss, LoRA.
-        .target(name: "CSM", dependencies: ["Torch"]),
+        // Generation (Sources/CSM/Generation) reads context wavs and speaks through the codec and the tokenizer.
+        .target(name: "CSM", dependencies: ["Torch", "Mimi", "Tokenizer", "Audio"]),
         .executableTarget(name: "csm-bench", dependencies: ["CSM", "Torch"], path: "Sources/CSMBench"),
         // The Mimi audio codec: SEANet + transformer + split RVQ, encode/decode as transformers' MimiModel.
         .target(name: "Mimi", dependencies: ["Torch"]),
@@ -52,6 +53,7 @@ let package = Package(
         .target(name: "Training", dependencies: ["Torch", "CSM", "Dataset", "Hub", "Yams"]),
         // `csm preprocess`: dataset walk, skips, segment shards + manifest, and the reader for training.
         .target(name: "Dataset", dependencies: ["Torch", "Audio", "CSM", "Mimi", "Tokenizer"]),
+        .executableTarget(name: "dataset-bench", dependencies: ["Dataset", "Audio"], path: "Sources/DatasetBench"),
         // Llama-3 byte-level BPE from tokenizer.json, and CSM's turn layout. Pure Swift (Foundation only).
         .target(name: "Tokenizer"),
         .executableTarget(name: "tokenizer-bench", dependencies: ["Tokenizer"], path: "Sources/TokenizerBench"),
@@ -72,11 +74,14 @@ let package = Package(
             ]
         ),
         .testTarget(name: "TorchTests", dependencies: ["Torch"], resources: []),
-        .testTarget(name: "HubTests", dependencies: ["Hub"]),
+        // Test helpers shared by test targets (a loopback HTTP server).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "HubTests", dependencies: ["Hub", "TestSupport"]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "CSM", "Torch"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "CSM", "Torch", "TestSupport"]),
         .testTarget(name: "AudioTests", dependencies: ["Audio"]),
         .testTarget(name: "CSMTests", dependencies: ["CSM", "Torch"]),
+        .testTarget(name: "GenerationTests", dependencies: ["CSM", "Torch", "Mimi", "Tokenizer", "Audio"]),
         .testTarget(name: "DatasetTests", dependencies: ["Dataset", "Audio", "CSM", "Mimi", "Tokenizer", "Torch"]),
         .testTarget(name: "NF4Tests", dependencies: ["Torch"]),
         .testTarget(name: "MimiTests", dependencies: ["Mimi", "Torch"]),

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 @testable import Hub
 
 /// The hub's URL layout on two local servers, answering as huggingface.co does:

@@ -10,25 +10,33 @@ private let sendFlags: Int32 = 0
 #endif
 
 /// A minimal HTTP/1.1 server on 127.0.0.1 (random port) for tests: one connection at a time, `Connection: close`,
-/// no request bodies. Bounded: it stops by itself after `lifetime` seconds or `maxConnections` connections, so a
+/// request bodies by Content-Length. Bounded: it stops by itself after `lifetime` seconds or `maxConnections` connections, so a
 /// failing test cannot leave it running.
-final class TestHTTPServer: @unchecked Sendable {
-    struct Request {
-        let method: String
-        let path: String
+public final class TestHTTPServer: @unchecked Sendable {
+    public struct Request: Sendable {
+        public let method: String
+        public let path: String
         /// Header names lower-cased.
-        let headers: [String: String]
+        public let headers: [String: String]
+        public let body: Data
     }
 
-    struct Response {
-        var status: Int
-        var headers: [(String, String)] = []
-        var body = Data()
+    public struct Response {
+        public var status: Int
+        public var headers: [(String, String)]
+        public var body: Data
         /// Send only this many body bytes (after announcing them all), then close: a connection dropped mid-body.
-        var dropAfter: Int? = nil
+        public var dropAfter: Int?
+
+        public init(status: Int, headers: [(String, String)] = [], body: Data = Data(), dropAfter: Int? = nil) {
+            self.status = status
+            self.headers = headers
+            self.body = body
+            self.dropAfter = dropAfter
+        }
     }
 
-    let port: UInt16
+    public let port: UInt16
     private let listener: Int32
     private let handler: (Request) -> Response
     private let lock = NSLock()
@@ -36,12 +44,12 @@ final class TestHTTPServer: @unchecked Sendable {
     private var stopped = false
     private let finished = DispatchSemaphore(value: 0)
 
-    var baseURL: URL { URL(string: "http://127.0.0.1:\(port)")! }
+    public var baseURL: URL { URL(string: "http://127.0.0.1:\(port)")! }
 
     /// Every request received so far, in order.
-    var requests: [Request] { lock.withLock { log } }
+    public var requests: [Request] { lock.withLock { log } }
 
-    init(lifetime: TimeInterval = 30, maxConnections: Int = 500, handler: @escaping (Request) -> Response) throws {
+    public init(lifetime: TimeInterval = 30, maxConnections: Int = 500, handler: @escaping (Request) -> Response) throws {
         self.handler = handler
         let listener = socket(AF_INET, streamSocket, 0)
         guard listener >= 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
@@ -84,7 +92,7 @@ final class TestHTTPServer: @unchecked Sendable {
     }
 
     /// Stops accepting and waits for the serving thread to end.
-    func stop() {
+    public func stop() {
         let first = lock.withLock { () -> Bool in
             defer { stopped = true }
             return !stopped
@@ -118,7 +126,14 @@ final class TestHTTPServer: @unchecked Sendable {
             guard let colon = line.firstIndex(of: ":") else { continue }
             headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
         }
-        let request = Request(method: String(requestLine[0]), path: String(requestLine[1]), headers: headers)
+        var body = Data(buffer[buffer.range(of: end)!.upperBound...])
+        let expected = Int(headers["content-length"] ?? "0") ?? 0
+        while body.count < expected {
+            let count = recv(connection, &chunk, chunk.count, 0)
+            guard count > 0 else { return }
+            body.append(contentsOf: chunk[0..<count])
+        }
+        let request = Request(method: String(requestLine[0]), path: String(requestLine[1]), headers: headers, body: body)
         lock.withLock { log.append(request) }
 
         let response = handler(request)
