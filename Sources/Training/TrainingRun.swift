@@ -42,7 +42,8 @@ public struct TrainingRun {
             parameters = try model.makeTrainable()
         } else {
             if config.loadIn4bit {
-                throw ConfigError("--load_in_4bit is not available yet in this build")
+                let saved = try model.quantizeDecoderLayers()
+                log("[train] --load_in_4bit: decoder-layer weights in NF4 (\(saved / 1_000_000) MB saved)")
             }
             try model.applyLoRA(lora)
             model.setTraining(true)
@@ -75,7 +76,9 @@ public struct TrainingRun {
         let trainer = try Trainer(config: config, model: model, parameters: parameters, train: train,
                                   validation: validation, io: io)
         Interrupt.shared.install()
-        return try trainer.run()
+        let outcome = try trainer.run()
+        TrainingReport.writeAfterTraining(config: config, log: log)
+        return outcome
     }
 
     /// Holds out whole conversations (so no context turn leaks from training into validation) until

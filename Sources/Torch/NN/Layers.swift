@@ -8,10 +8,14 @@ public protocol LinearAdapter: AnyObject {
 }
 
 /// y = x Wᵀ + b, weight (out, in) under `weight`, bias under `bias`.
+///
+/// After `quantize()` the frozen weight lives only as NF4 codes (`quantizedWeight`, QLoRA) and
+/// `weight` is an empty placeholder: nothing may read it until the layer is rebuilt.
 public final class Linear {
     public var weight: Tensor
     public var bias: Tensor?
     public var adapter: LinearAdapter?
+    public private(set) var quantizedWeight: NF4Tensor?
     public let inFeatures: Int
     public let outFeatures: Int
 
@@ -23,9 +27,17 @@ public final class Linear {
     }
 
     public func callAsFunction(_ x: Tensor) throws -> Tensor {
-        let y = try x.linear(weight, bias: bias)
+        let y = try quantizedWeight.map { try nf4Linear(x, weight: $0, bias: bias) } ?? x.linear(weight, bias: bias)
         guard let adapter else { return y }
         return try adapter(x, base: y)
+    }
+
+    /// Replaces the weight by its NF4 quantization (bitsandbytes' 4-bit, 64-value blocks), freeing
+    /// the dense copy.
+    public func quantize(blockSize: Int = NF4Tensor.defaultBlockSize) throws {
+        guard quantizedWeight == nil else { return }
+        quantizedWeight = try NF4Tensor.quantize(weight, blockSize: blockSize)
+        weight = try Tensor.empty([0], dtype: weight.dtype, device: weight.device)
     }
 }
 
