@@ -1,0 +1,63 @@
+// train-bench: LoRA training steps of `csm train`'s Trainer on one sample, for scripts/bench.sh.
+// Usage: train-bench MODEL_DIR SAMPLE_JSON [--steps 4] [--decoder-fraction 1.0] [--threads 2]
+// The first step is a warm-up; prints one JSON line (seconds per step, losses, peak RSS).
+import CSM
+import Foundation
+import Torch
+import Training
+
+var args = Array(CommandLine.arguments.dropFirst())
+func option(_ name: String) -> String? {
+    guard let i = args.firstIndex(of: name), i + 1 < args.count else { return nil }
+    defer { args.removeSubrange(i...(i + 1)) }
+    return args[i + 1]
+}
+let steps = option("--steps").flatMap(Int.init) ?? 4
+let fraction = option("--decoder-fraction").flatMap(Double.init) ?? 1.0
+if let threads = option("--threads").flatMap(Int.init) { Runtime.threads = threads }
+guard args.count == 2 else {
+    FileHandle.standardError.write(Data("usage: train-bench MODEL_DIR SAMPLE_JSON [--steps N] [--decoder-fraction F] [--threads N]\n".utf8))
+    exit(2)
+}
+
+struct TurnJSON: Decodable { let speaker: Int, text_ids: [Int], codes: [[Int]] }
+struct SampleJSON: Decodable { let turns: [TurnJSON] }
+
+do {
+    let json = try JSONDecoder().decode(SampleJSON.self, from: Data(contentsOf: URL(fileURLWithPath: args[1])))
+    let sample = Sample(turns: json.turns.map { Turn(speaker: $0.speaker, textIds: $0.text_ids, codes: $0.codes) })
+    let model = try CSMForConditionalGeneration.load(folder: URL(fileURLWithPath: args[0]), dtype: .f32)
+    Runtime.manualSeed(0)
+    try model.applyLoRA(LoRAConfig(rank: 32, alpha: 32))
+    model.setTraining(true)
+    let out = FileManager.default.temporaryDirectory.appendingPathComponent("train-bench-\(getpid())")
+    defer { try? FileManager.default.removeItem(at: out) }
+    var config = TrainConfig()
+    config.preprocessedPath = "unused"
+    config.outputDir = out.path
+    config.batchSize = 1
+    config.gradientAccumulationSteps = 1
+    config.maxSteps = steps
+    config.warmupSteps = 0
+    config.lrSchedulerType = "constant"
+    config.decoderFraction = fraction
+    config.saveEvery = 0
+    config.genEvery = 0
+    let trainer = try Trainer(config: config, model: model, parameters: model.loraParameters, train: [sample],
+                              io: TrainerIO(saveWeights: { _ in }, loadWeights: { _ in }, log: { _ in }),
+                              order: { _ in [[0]] })
+    try trainer.run()
+    let rows = try MetricsLog.read(out.appendingPathComponent("metrics.jsonl"))
+    let times = rows.map { $0["s_per_step"] as! Double }
+    let result: [String: Any] = [
+        "impl": "csm-swift", "decoder_fraction": fraction, "threads": Runtime.threads,
+        "positions": sample.turns.reduce(0) { $0 + $1.textIds.count + $1.codes.count + 1 },
+        "step_seconds": times, "s_per_step": times.dropFirst().reduce(0, +) / Double(max(times.count - 1, 1)),
+        "losses": rows.map { $0["loss"] as! Double },
+        "peak_rss_bytes": Int((rows.last?["peak_memory_mb"] as? Double ?? 0) * 1024 * 1024),
+    ]
+    print(String(decoding: try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys]), as: UTF8.self))
+} catch {
+    FileHandle.standardError.write(Data("train-bench: \(error)\n".utf8))
+    exit(1)
+}
