@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # `make bench`: LoRA training steps at full size, ours vs HF+PEFT, side by side in one run.
-# Builds a seeded random CSM-1B in HF format once (.bench-cache/, git-ignored), then alternates
+# Builds a seeded random CSM-1B in HF format once (tools/.cache/, git-ignored), then alternates
 # the two implementations (each in its own process, so peak RSS is its own) at decoder fraction 1
 # and 1/16, checks that their step-1 losses agree, and appends the figures to BENCHMARKS.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=tools/.venv/bin/python
-CACHE=.bench-cache/csm-1b-random
+CACHE=tools/.cache/csm-random  # shared with scripts/bench_csm.sh (same seeded model)
 THREADS=${THREADS:-$(nproc)}
 STEPS=${STEPS:-4}
 
@@ -19,7 +19,7 @@ BIN=.build/release/train-bench
 results=()
 for fraction in 1.0 0.0625; do
   echo "[bench] decoder fraction $fraction: csm-swift"
-  ours=$($BIN "$CACHE" "$CACHE/sample.json" --steps "$STEPS" --decoder-fraction $fraction --threads "$THREADS")
+  ours=$($BIN "$CACHE" "$CACHE/train_sample.json" --steps "$STEPS" --decoder-fraction $fraction --threads "$THREADS")
   echo "$ours"
   echo "[bench] decoder fraction $fraction: transformers+peft"
   theirs=$($PY tools/bench/train_step.py run "$CACHE" --steps "$STEPS" --decoder-fraction $fraction --threads "$THREADS" | tail -1)

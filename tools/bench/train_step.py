@@ -28,7 +28,7 @@ def prepare(folder):
     turns = [{"speaker": t % 2,
               "text_ids": [config["bos_token_id"]] + torch.randint(0, 128000, (18,), generator=g).tolist() + [128001],
               "codes": torch.randint(0, 2048, (75, config["num_codebooks"]), generator=g).tolist()} for t in range(4)]
-    json.dump({"turns": turns}, open(os.path.join(folder, "sample.json"), "w"))
+    json.dump({"turns": turns}, open(os.path.join(folder, "train_sample.json"), "w"))
 
 
 def bench(folder, steps, fraction, threads):
@@ -40,7 +40,7 @@ def bench(folder, steps, fraction, threads):
     model = get_peft_model(model, LoraConfig(r=32, lora_alpha=32, lora_dropout=0.0, target_modules=LORA_TARGETS))
     model.train()
     inner = model.base_model.model
-    sample = json.load(open(os.path.join(folder, "sample.json")))["turns"]
+    sample = json.load(open(os.path.join(folder, "train_sample.json")))["turns"]
     frames = sum(len(t["codes"]) for t in sample)
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=2e-4, weight_decay=0.001)
     rng = random.Random(0)
