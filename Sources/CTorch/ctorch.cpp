@@ -310,7 +310,8 @@ ct_tensor ct_triu(ct_tensor t, int64_t diagonal) { CT_TENSOR(t->t.triu(diagonal)
 ct_tensor ct_binary(int op, ct_tensor a, ct_tensor b) { CT_TENSOR(binary(op, a->t, b->t)) }
 ct_tensor ct_binary_scalar(int op, ct_tensor a, double b) { CT_TENSOR(binary(op, a->t, at::Scalar(b))) }
 ct_tensor ct_rsub_scalar(ct_tensor a, double b) { CT_TENSOR(at::rsub(a->t, b)) }
-ct_tensor ct_rdiv_scalar(ct_tensor a, double b) { CT_TENSOR(at::reciprocal(a->t).mul_(b)) }
+// As Python's `b / tensor` (reciprocal, then multiply). Out of place: reciprocal's backward needs its output.
+ct_tensor ct_rdiv_scalar(ct_tensor a, double b) { CT_TENSOR(at::reciprocal(a->t).mul(b)) }
 ct_tensor ct_rpow_scalar(ct_tensor a, double b) { CT_TENSOR(at::pow(at::Scalar(b), a->t)) }
 
 ct_tensor ct_unary(int op, ct_tensor t) {
@@ -479,3 +480,101 @@ int ct_fused_adamw_(const ct_tensor *params, const ct_tensor *grads, const ct_te
 }
 
 }  // extern "C"
+
+// ---- nf4 quantization (Sources/Torch/Quantization) ----------------------------------------------
+#include <torch/csrc/autograd/custom_function.h>
+
+ct_tensor ct_bucketize(ct_tensor t, ct_tensor boundaries, int right) {
+  CT_TENSOR(at::bucketize(t->t, boundaries->t, /*out_int32=*/true, right != 0))
+}
+
+namespace {
+
+// The one NF4 decoder, shared by ct_nf4_dequantize and both passes of ct_nf4_linear.
+at::Tensor nf4_dequantize(const at::Tensor &packed, const at::Tensor &absmax, const at::Tensor &code,
+                          int64_t block_size, at::IntArrayRef shape, at::ScalarType dtype) {
+  const int64_t n = c10::multiply_integers(shape);
+  TORCH_CHECK(block_size > 0 && packed.numel() == (n + 1) / 2 && absmax.numel() == (n + block_size - 1) / block_size,
+              "nf4: ", packed.numel(), " packed bytes and ", absmax.numel(), " absmax values do not describe shape ",
+              shape, " in blocks of ", block_size);
+  at::Tensor lut = code.to(packed.device(), at::kFloat);
+  // Row b holds the two values byte b decodes to: code[b >> 4] (first element), code[b & 15].
+  at::Tensor pairs = at::stack({lut.repeat_interleave(16), lut.repeat({16})}, 1);
+  at::Tensor values = pairs.index_select(0, packed.reshape(-1).to(at::kInt)).view(-1).narrow(0, 0, n);
+  at::Tensor scales = absmax.reshape(-1);
+  const int64_t full = n - n % block_size;
+  std::vector<at::Tensor> parts;
+  if (full > 0)
+    parts.push_back((values.narrow(0, 0, full).view({-1, block_size}) * scales.narrow(0, 0, full / block_size).unsqueeze(1))
+                        .view(-1));
+  if (full < n) parts.push_back(values.narrow(0, full, n - full) * scales.narrow(0, full / block_size, 1));
+  at::Tensor flat = parts.size() == 1 ? parts[0] : at::cat(parts);
+  return flat.view(shape).to(dtype);
+}
+
+// x Wᵀ for an NF4 weight, keeping only the codes for backward (bitsandbytes' MatMul4Bit): the
+// dequantized W lives for one matmul in each pass instead of from forward until backward.
+struct NF4Linear : public torch::autograd::Function<NF4Linear> {
+  static at::Tensor forward(torch::autograd::AutogradContext *ctx, const at::Tensor &x, const at::Tensor &packed,
+                            const at::Tensor &absmax, const at::Tensor &code, int64_t block_size,
+                            int64_t out_features, int64_t in_features) {
+    ctx->save_for_backward({packed, absmax, code});
+    ctx->saved_data["block_size"] = block_size;
+    ctx->saved_data["out_features"] = out_features;
+    ctx->saved_data["in_features"] = in_features;
+    at::Tensor w = nf4_dequantize(packed, absmax, code, block_size, {out_features, in_features}, x.scalar_type());
+    return at::linear(x, w);
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext *ctx,
+                                                 torch::autograd::variable_list grads) {
+    at::Tensor grad_x;
+    if (ctx->needs_input_grad(0)) {
+      auto saved = ctx->get_saved_variables();
+      const at::Tensor &g = grads[0];
+      at::Tensor w = nf4_dequantize(saved[0], saved[1], saved[2], ctx->saved_data["block_size"].toInt(),
+                                    {ctx->saved_data["out_features"].toInt(), ctx->saved_data["in_features"].toInt()},
+                                    g.scalar_type());
+      grad_x = g.matmul(w);
+    }
+    return {grad_x, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
+  }
+};
+
+}  // namespace
+
+ct_tensor ct_nf4_dequantize(ct_tensor packed, ct_tensor absmax, ct_tensor code, int64_t block_size,
+                            const int64_t *shape, int64_t ndim, int dtype) {
+  CT_TENSOR(nf4_dequantize(packed->t, absmax->t, code->t, block_size, dims(shape, ndim), scalar_type(dtype)))
+}
+
+ct_tensor ct_nf4_linear(ct_tensor x, ct_tensor packed, ct_tensor absmax, ct_tensor code, int64_t block_size,
+                        int64_t out_features, int64_t in_features) {
+  CT_TENSOR(NF4Linear::apply(x->t, packed->t, absmax->t, code->t, block_size, out_features, in_features))
+}
+
+// ---- allocator (torchtest) ----------------------------------------------------------------------
+// glibc serves allocations above its mmap threshold with a fresh mmap and trims the heap top above
+// its trim threshold; both start low (128 KiB) and only rise as large blocks are freed. In our Swift
+// processes they stayed low, so every transient tensor of a few hundred KB was mapped, page-faulted
+// and unmapped anew: one plain AdamW step over 100 tensors of 100k floats took 16,300 page faults and
+// twice Python torch's time (0 faults there). Pin them once at load, at glibc's own dynamic maximum
+// (32 MiB, trim at twice that); bigger tensors are still mapped and returned to the system on free.
+// Settings the user made through GLIBC_TUNABLES or MALLOC_*_ win.
+#if defined(__GLIBC__)
+#include <malloc.h>
+#include <cstdlib>
+#include <cstring>
+namespace {
+struct AllocatorTuning {
+  AllocatorTuning() {
+    const char *tunables = std::getenv("GLIBC_TUNABLES");
+    if ((tunables && std::strstr(tunables, "glibc.malloc.")) || std::getenv("MALLOC_MMAP_THRESHOLD_") ||
+        std::getenv("MALLOC_TRIM_THRESHOLD_"))
+      return;
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 64 << 20);
+  }
+} allocator_tuning;
+}  // namespace
+#endif

@@ -193,6 +193,20 @@ int ct_fused_adamw_(const ct_tensor *params, const ct_tensor *grads, const ct_te
                     const ct_tensor *exp_avg_sqs, const ct_tensor *steps, int64_t n, double lr,
                     double beta1, double beta2, double weight_decay, double eps);
 
+// ---- nf4 quantization (Sources/Torch/Quantization) ----------------------------------------------
+// torch.bucketize(t, boundaries, out_int32=True, right=right): per element, how many of the sorted
+// boundaries lie below it (at or below it with right != 0).
+ct_tensor ct_bucketize(ct_tensor t, ct_tensor boundaries, int right);
+// NF4 block dequantization: the 16-entry float32 `code` indexed by the nibbles of `packed` (uint8, high
+// nibble first), times the float32 `absmax` of each `block_size` run of the flattened result, in
+// float32, then rounded to `dtype` and shaped `shape` (bitsandbytes' dequantize_4bit).
+ct_tensor ct_nf4_dequantize(ct_tensor packed, ct_tensor absmax, ct_tensor code, int64_t block_size,
+                            const int64_t *shape, int64_t ndim, int dtype);
+// x Wᵀ with W the NF4 weight (out_features, in_features) dequantized to x's dtype, as an autograd
+// function that saves only the codes: backward dequantizes again (gradient for x only; the codes are frozen).
+ct_tensor ct_nf4_linear(ct_tensor x, ct_tensor packed, ct_tensor absmax, ct_tensor code, int64_t block_size,
+                        int64_t out_features, int64_t in_features);
+
 #ifdef __cplusplus
 }
 #endif

@@ -32,11 +32,11 @@ public final class Linear {
         return try adapter(x, base: y)
     }
 
-    /// Replaces the weight by its NF4 quantization (bitsandbytes' 4-bit, 64-value blocks), freeing
-    /// the dense copy.
-    public func quantize(blockSize: Int = NF4Tensor.defaultBlockSize) throws {
+    /// Replaces the weight by its NF4 quantization (bitsandbytes' 4-bit, 64-value blocks, with the
+    /// block scales double-quantized as Unsloth's default), freeing the dense copy.
+    public func quantize(blockSize: Int = NF4Tensor.defaultBlockSize, doubleQuant: Bool = true) throws {
         guard quantizedWeight == nil else { return }
-        quantizedWeight = try NF4Tensor.quantize(weight, blockSize: blockSize)
+        quantizedWeight = try NF4Tensor.quantize(weight, blockSize: blockSize, doubleQuant: doubleQuant)
         weight = try Tensor.empty([0], dtype: weight.dtype, device: weight.device)
     }
 }

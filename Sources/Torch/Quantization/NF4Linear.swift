@@ -1,0 +1,29 @@
+import CTorch
+
+/// `x Wᵀ + b` with a frozen NF4 weight (QLoRA's base layer, bitsandbytes' `Linear4bit`).
+///
+/// The weight is dequantized to the dtype of `x` for the product and dropped right after; backward
+/// dequantizes it again rather than keeping it (bitsandbytes' `MatMul4Bit`), so only the 4-bit codes stay
+/// resident between forward and backward. Gradients flow to `x` — and so to a LoRA pair applied on top —
+/// and to `bias`, never into the codes. The bias is cast to the compute dtype, as `Linear4bit` does.
+public func nf4Linear(_ x: Tensor, weight: NF4Tensor, bias: Tensor? = nil) throws -> Tensor {
+    guard weight.shape.count == 2 else {
+        throw TorchError("nf4Linear: the weight must be (out, in), got shape \(weight.shape)")
+    }
+    let (outFeatures, inFeatures) = (weight.shape[0], weight.shape[1])
+    guard x.rank >= 1, x.size(-1) == inFeatures else {
+        throw TorchError("nf4Linear: input of shape \(x.shape) does not end in the weight's \(inFeatures) input features")
+    }
+    if let bias, bias.shape != [outFeatures] {
+        throw TorchError("nf4Linear: bias of shape \(bias.shape) does not match \(outFeatures) output features")
+    }
+    // Double-quantized scales are expanded here, once per call; the float32 copy (4 bytes per 64
+    // weights) is what backward keeps.
+    let code = try weight.codeTensor(), absmax = try weight.absmax
+    let y = try withExtendedLifetime((code, absmax)) {
+        try wrap(ct_nf4_linear(x.handle, weight.packed.handle, absmax.handle, code.handle,
+                               Int64(weight.blockSize), Int64(outFeatures), Int64(inFeatures)))
+    }
+    guard let bias else { return y }
+    return try y + (bias.dtype == x.dtype ? bias : bias.to(x.dtype))
+}
