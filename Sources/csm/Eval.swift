@@ -1,12 +1,65 @@
 import ArgumentParser
+import CSM
+import Dataset
+import Foundation
+import Hub
+import Torch
 
 struct Eval: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
-        abstract: "Mean loss of a model or adapter on a preprocessed dataset, as JSON."
+        abstract: "Mean loss of a model or adapter on a preprocessed dataset, as JSON.",
+        discussion: """
+            loss is the mean over samples of each sample's loss (backbone + depth decoder) as transformers' \
+            CsmForConditionalGeneration computes it at batch size 1 with every frame labelled.
+            """
     )
 
+    @Option(name: [.customLong("model_id"), .customLong("model-id")], help: "Model folder or Hugging Face hub id.")
+    var modelId: String = "sesame/csm-1b"
+
+    @Option(help: "PEFT LoRA adapter folder (adapter_config.json + adapter_model.safetensors).")
+    var adapter: String?
+
+    @Option(name: [.customLong("preprocessed_path"), .customLong("preprocessed-path")],
+            help: "Output folder of `csm preprocess`.")
+    var preprocessedPath: String
+
+    @Option(help: "Write the JSON here as well as to standard output.")
+    var output: String?
+
+    @Option(help: "auto, cpu, cuda, cuda:N or mps.")
+    var device: String = "auto"
+
+    @Option(help: "Weight dtype for compute: f32, bf16 or f16 (default: f32 on CPU, bf16 elsewhere).")
+    var dtype: String?
+
+    @Option(help: "CPU threads for libtorch (default: libtorch's choice).")
+    var threads: Int?
+
     func run() throws {
-        throw NotImplemented(command: "eval")
+        if let threads { Runtime.threads = threads }
+        let device = try Device.parse(self.device)
+        let dtype = try dtype.map { name -> DType in
+            guard let d = DType(name: name), d.isFloatingPoint else {
+                throw ValidationError("--dtype \(name): use f32, bf16 or f16")
+            }
+            return d
+        } ?? (device == .cpu ? .f32 : .bf16)
+        let dataset = try PreprocessedDataset(URL(fileURLWithPath: preprocessedPath))
+        let model = try CSMForConditionalGeneration.load(folder: ModelLocator.resolve(modelId), dtype: dtype,
+                                                         device: device)
+        if let adapter { try PEFTAdapter.load(URL(fileURLWithPath: adapter), into: model) }
+        let total = dataset.count
+        let terminal = isatty(2) != 0
+        let result = try model.evaluate(count: total, sample: { try dataset.sample($0) }) { done in
+            if terminal { FileHandle.standardError.write(Data("\reval: \(done)/\(total) samples".utf8)) }
+        }
+        if terminal { FileHandle.standardError.write(Data("\n".utf8)) }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let json = try encoder.encode(result)
+        if let output { try writeAtomically(json, to: URL(fileURLWithPath: output)) }
+        print(String(decoding: json, as: UTF8.self))
     }
 }

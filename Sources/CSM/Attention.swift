@@ -1,0 +1,76 @@
+import Torch
+
+/// Keys and values seen so far by one attention layer (generation appends one step at a time).
+public final class KVCache {
+    public private(set) var keys: Tensor?
+    public private(set) var values: Tensor?
+    public init() {}
+
+    /// Number of positions cached.
+    public var count: Int { keys?.size(2) ?? 0 }
+
+    /// Appends (batch, kv_heads, new, head_dim) and returns everything cached.
+    func append(_ k: Tensor, _ v: Tensor) throws -> (Tensor, Tensor) {
+        if let keys, let values {
+            self.keys = try Tensor.cat([keys, k], dim: 2)
+            self.values = try Tensor.cat([values, v], dim: 2)
+        } else {
+            keys = k
+            values = v
+        }
+        return (keys!, values!)
+    }
+}
+
+/// `CsmAttention`: grouped-query attention with RoPE; scaled_dot_product_attention broadcasts the kv heads
+/// (`enable_gqa`) instead of repeating them.
+public final class Attention {
+    public let qProj: Linear, kProj: Linear, vProj: Linear, oProj: Linear
+    let heads: Int, kvHeads: Int, headDim: Int
+
+    public init(_ vb: VarBuilder, _ c: DecoderStackConfig) throws {
+        heads = c.numAttentionHeads
+        kvHeads = c.numKeyValueHeads
+        headDim = c.headDim
+        qProj = try Linear(vb.pp("q_proj"), inFeatures: c.hiddenSize, outFeatures: heads * headDim, bias: c.attentionBias)
+        kProj = try Linear(vb.pp("k_proj"), inFeatures: c.hiddenSize, outFeatures: kvHeads * headDim, bias: c.attentionBias)
+        vProj = try Linear(vb.pp("v_proj"), inFeatures: c.hiddenSize, outFeatures: kvHeads * headDim, bias: c.attentionBias)
+        oProj = try Linear(vb.pp("o_proj"), inFeatures: heads * headDim, outFeatures: c.hiddenSize, bias: c.attentionBias)
+    }
+
+    /// x (batch, seq, hidden); `mask` boolean (batch or 1, 1, seq, cached+seq), true = attend; nil = plain causal.
+    public func callAsFunction(_ x: Tensor, cos: Tensor, sin: Tensor, mask: Tensor?, cache: KVCache?) throws -> Tensor {
+        let (b, t) = (x.size(0), x.size(1))
+        let q = try applyRotary(qProj(x).view([b, t, heads, headDim]).transpose(1, 2), cos: cos, sin: sin)
+        var k = try applyRotary(kProj(x).view([b, t, kvHeads, headDim]).transpose(1, 2), cos: cos, sin: sin)
+        var v = try vProj(x).view([b, t, kvHeads, headDim]).transpose(1, 2)
+        let cached = cache?.count ?? 0
+        if let cache { (k, v) = try cache.append(k, v) }
+        // A single new position with no padding sees everything before it: no mask needed.
+        let causal = mask == nil && t > 1
+        if causal && cached > 0 {
+            throw TorchError("Attention: several new positions after a cache need an explicit mask (use attentionMask)")
+        }
+        let y = try Tensor.scaledDotProductAttention(query: q, key: k, value: v, mask: mask, isCausal: causal,
+                                                     enableGQA: kvHeads != heads)
+        return try oProj(y.transpose(1, 2).reshape([b, t, heads * headDim]))
+    }
+}
+
+/// The boolean attention mask (batch, 1, new, cached+new): causal, and padded key positions
+/// (`keyValid[b][j] == false`) never attended to. Right padding keeps every real query row non-empty.
+public func attentionMask(cached: Int, new: Int, keyValid: [[Bool]]?, device: Device) throws -> Tensor {
+    let total = cached + new
+    let rows = keyValid ?? [[Bool](repeating: true, count: total)]
+    var values = [Bool]()
+    values.reserveCapacity(rows.count * new * total)
+    for valid in rows {
+        guard valid.count == total else {
+            throw TorchError("attentionMask: key mask has \(valid.count) positions, expected \(total)")
+        }
+        for i in 0..<new {
+            for j in 0..<total { values.append(j <= cached + i && valid[j]) }
+        }
+    }
+    return try Tensor(values, shape: [rows.count, 1, new, total]).to(device)
+}

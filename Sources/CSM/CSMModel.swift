@@ -1,0 +1,76 @@
+import Foundation
+import Torch
+
+/// `CsmForConditionalGeneration` without the codec: the backbone predicts codebook 0 of each frame
+/// (`lm_head`), the depth decoder the other codebooks. Property names mirror the checkpoint keys
+/// (`lm_head` → `lmHead`, …) so the weights load by walking the module tree.
+public final class CSMForConditionalGeneration {
+    public let config: CSMConfig
+    public let lmHead: Linear
+    public let embedTextTokens: Embedding
+    public let backboneModel: BackboneModel
+    public let depthDecoder: DepthDecoderForCausalLM
+
+    public static let backboneAudioKey = "backbone_model.embed_tokens.embed_audio_tokens"
+    public static let depthEmbedKey = "depth_decoder.model.embed_tokens"
+
+    /// Builds the model from `vb` (the checkpoint root). `codec_model.*` keys are left to the Mimi codec.
+    public init(_ vb: VarBuilder, config c: CSMConfig) throws {
+        try c.validate()
+        config = c
+        let d = c.depthDecoderConfig
+        lmHead = try Linear(vb.pp("lm_head"), inFeatures: c.hiddenSize, outFeatures: c.vocabSize, bias: false)
+        embedTextTokens = try Embedding(vb.pp("embed_text_tokens"), count: c.textVocabSize, dimension: c.hiddenSize)
+        let audioRows = c.numCodebooks * c.vocabSize
+        // Tied (the default): transformers stores the table once, under the depth decoder's key, and the
+        // backbone uses the same tensor; either key is accepted here.
+        let backboneAudio: Embedding, depthEmbed: Embedding
+        if c.tieCodebooksEmbeddings {
+            let key = vb.contains(Self.depthEmbedKey + ".weight") || !vb.contains(Self.backboneAudioKey + ".weight")
+                ? Self.depthEmbedKey : Self.backboneAudioKey
+            backboneAudio = try Embedding(vb.pp(key), count: audioRows, dimension: c.hiddenSize)
+            depthEmbed = backboneAudio
+        } else {
+            backboneAudio = try Embedding(vb.pp(Self.backboneAudioKey), count: audioRows, dimension: c.hiddenSize)
+            depthEmbed = try Embedding(vb.pp(Self.depthEmbedKey), count: audioRows, dimension: d.backboneHiddenSize)
+        }
+        backboneModel = try BackboneModel(vb.pp("backbone_model"), c, audioEmbedding: backboneAudio)
+        depthDecoder = try DepthDecoderForCausalLM(vb.pp("depth_decoder"), d, embedTokens: depthEmbed)
+    }
+
+    /// Loads `config.json` and the safetensors weights (single file or sharded) of a checkpoint folder.
+    /// - dtype: converts floating weights (nil keeps the stored f32/bf16/f16).
+    public static func load(folder: URL, dtype: DType? = nil, device: Device = .cpu) throws -> CSMForConditionalGeneration {
+        let config = try CSMConfig.load(folder.appendingPathComponent("config.json"))
+        let store = try WeightStore(folder: folder)
+        return try CSMForConditionalGeneration(VarBuilder(store: store, dtype: dtype, device: device), config: config)
+    }
+
+    public var device: Device { lmHead.weight.device }
+    public var dtype: DType { lmHead.weight.dtype }
+
+    /// Input embeddings (batch, seq, hidden): text rows from `embed_text_tokens`, audio positions (frames and
+    /// audio-end) from the summed codebook embeddings, as `_merge_input_ids_with_input_values`.
+    public func embed(_ batch: CSMBatch) throws -> Tensor {
+        let text = try embedTextTokens(batch.inputIds)
+        let audio = try backboneModel.embedTokens(batch.codes)
+        return try Tensor.where(batch.isAudio.unsqueeze(-1), audio, text)
+    }
+
+    /// The backbone's normed last hidden state (batch, seq, hidden) and codebook-0 logits (batch, seq, vocab).
+    public func forward(_ batch: CSMBatch) throws -> (hidden: Tensor, logits: Tensor) {
+        let mask = try batch.isPadded
+            ? attentionMask(cached: 0, new: batch.length, keyValid: batch.valid, device: device) : nil
+        let hidden = try backboneModel(inputsEmbeds: embed(batch), mask: mask)
+        return (hidden, try lmHead(hidden))
+    }
+
+    /// Depth-decoder logits (N, K-1, vocab) for codebooks 1..<K of N frames, given each frame's backbone
+    /// hidden state (N, hidden) and its codes 0..<K-1 (N, K-1), teacher-forced as in training.
+    public func depthLogits(backboneHidden: Tensor, codes: Tensor) throws -> Tensor {
+        let ids = try codes.pad([1, 0], value: 0)  // position 0: placeholder replaced by the hidden state
+        let h = try depthDecoder.model(inputIds: ids, backboneLastHidden: backboneHidden)
+        let k = config.numCodebooks
+        return try depthDecoder.codebooksHead(h.narrow(1, 1, k - 1), codebooks: Array(1..<k))
+    }
+}

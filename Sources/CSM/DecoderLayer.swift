@@ -1,0 +1,64 @@
+import Torch
+
+/// `CsmMLP`: SwiGLU, down(silu(gate(x)) * up(x)).
+public final class MLP {
+    public let gateProj: Linear, upProj: Linear, downProj: Linear
+
+    public init(_ vb: VarBuilder, _ c: DecoderStackConfig) throws {
+        gateProj = try Linear(vb.pp("gate_proj"), inFeatures: c.hiddenSize, outFeatures: c.intermediateSize, bias: c.mlpBias)
+        upProj = try Linear(vb.pp("up_proj"), inFeatures: c.hiddenSize, outFeatures: c.intermediateSize, bias: c.mlpBias)
+        downProj = try Linear(vb.pp("down_proj"), inFeatures: c.intermediateSize, outFeatures: c.hiddenSize, bias: c.mlpBias)
+    }
+
+    public func callAsFunction(_ x: Tensor) throws -> Tensor {
+        try downProj(gateProj(x).silu() * upProj(x))
+    }
+}
+
+/// `CsmDecoderLayer`: pre-norm attention and MLP blocks with residuals.
+public final class DecoderLayer {
+    public let selfAttn: Attention
+    public let mlp: MLP
+    public let inputLayernorm: RMSNorm, postAttentionLayernorm: RMSNorm
+
+    public init(_ vb: VarBuilder, _ c: DecoderStackConfig) throws {
+        selfAttn = try Attention(vb.pp("self_attn"), c)
+        mlp = try MLP(vb.pp("mlp"), c)
+        inputLayernorm = try RMSNorm(vb.pp("input_layernorm"), dimension: c.hiddenSize, eps: c.rmsNormEps)
+        postAttentionLayernorm = try RMSNorm(vb.pp("post_attention_layernorm"), dimension: c.hiddenSize, eps: c.rmsNormEps)
+    }
+
+    public func callAsFunction(_ x: Tensor, cos: Tensor, sin: Tensor, mask: Tensor?, cache: KVCache?) throws -> Tensor {
+        let h = try x + selfAttn(inputLayernorm(x), cos: cos, sin: sin, mask: mask, cache: cache)
+        return try h + mlp(postAttentionLayernorm(h))
+    }
+}
+
+/// The layers + final norm + rotary embedding that the backbone and the depth decoder share.
+public final class DecoderStack {
+    public let layers: [DecoderLayer]
+    public let norm: RMSNorm
+    public let rotaryEmb: RotaryEmbedding
+
+    /// `vb` is the model prefix holding `layers.N.*` and `norm`.
+    public init(_ vb: VarBuilder, _ c: DecoderStackConfig) throws {
+        layers = try (0..<c.numHiddenLayers).map { try DecoderLayer(vb.pp("layers").pp($0), c) }
+        norm = try RMSNorm(vb.pp("norm"), dimension: c.hiddenSize, eps: c.rmsNormEps)
+        rotaryEmb = try RotaryEmbedding(headDim: c.headDim, rope: c.rope)
+    }
+
+    /// Normed last hidden state for `x` (batch, seq, hidden). Positions continue after the cache;
+    /// `caches` has one entry per layer when given.
+    public func callAsFunction(_ x: Tensor, mask: Tensor?, caches: [KVCache]?) throws -> Tensor {
+        if let caches, caches.count != layers.count {
+            throw TorchError("DecoderStack: \(caches.count) caches for \(layers.count) layers")
+        }
+        let start = caches?.first?.count ?? 0
+        let (cos, sin) = try rotaryEmb(start: start, count: x.size(1), dtype: x.dtype, device: x.device)
+        var h = x
+        for (i, layer) in layers.enumerated() {
+            h = try layer(h, cos: cos, sin: sin, mask: mask, cache: caches?[i])
+        }
+        return try norm(h)
+    }
+}

@@ -1,0 +1,78 @@
+import Foundation
+import Testing
+import Torch
+@testable import CSM
+
+@Suite struct ForwardParityTests {
+    @Test func singleSampleLogitsAndLoss() throws {
+        let model = try Fixture.model()
+        for (i, sample) in Fixture.samples.enumerated() {
+            let batch = try CSMBatch(samples: [sample], config: model.config)
+            let (loss, logits) = try withNoGrad { try model.loss(batch) }
+            let want = Fixture.tensors["single\(i).logits"]!
+            #expect(try relativeError(logits.squeeze(0), want) < 1e-5)
+            let e = Fixture.expected.single[i]
+            #expect(relativeError(try loss.backboneLoss().item(), e.backbone_loss) < 1e-5)
+            #expect(relativeError(try loss.depthLoss().item(), e.depth_loss) < 1e-5)
+            #expect(relativeError(try loss.total().item(), e.loss) < 1e-5)
+        }
+    }
+
+    @Test func depthDecoderLogits() throws {
+        let model = try Fixture.model()
+        let sample = Fixture.samples[1]
+        let batch = try CSMBatch(samples: [sample], config: model.config)
+        let (hidden, _) = try model.forward(batch)
+        let rows = try Tensor(batch.depthFrames.map { Int64($0.position - 1) })
+        let logits = try model.depthLogits(backboneHidden: hidden.squeeze(0).indexSelect(0, rows), codes: batch.depthInputs)
+        #expect(try relativeError(logits, Fixture.tensors["single1.depth_logits"]!) < 1e-5)
+    }
+
+    @Test func paddedBatchMatches() throws {
+        let model = try Fixture.model()
+        let batch = try CSMBatch(samples: Fixture.samples, config: model.config)
+        #expect(batch.isPadded)
+        let (loss, logits) = try withNoGrad { try model.loss(batch) }
+        let want = Fixture.tensors["batch.logits"]!
+        // Padded positions of HF's logits are meaningless only past each row's length; compare real ones.
+        for (r, layout) in batch.layouts.enumerated() {
+            let n = layout.count
+            #expect(try relativeError(logits.select(0, r).narrow(0, 0, n), want.select(0, r).narrow(0, 0, n)) < 1e-5)
+        }
+        // every frame and every audio-end position is a target of both terms (decoder fraction 1)
+        let targets = Fixture.samples.reduce(0) { $0 + $1.frameCount + $1.turns.count }
+        #expect(loss.backboneCount == targets && loss.depthFrames == targets)
+        #expect(loss.depthCount == targets * (model.config.numCodebooks - 1))
+        let e = Fixture.expected.batch
+        #expect(relativeError(try loss.backboneLoss().item(), e.backbone_loss) < 1e-5)
+        #expect(relativeError(try loss.depthLoss().item(), e.depth_loss) < 1e-5)
+        #expect(relativeError(try loss.total().item(), e.loss) < 1e-5)
+    }
+
+    @Test func decoderFractionLabels() throws {
+        let model = try Fixture.model()
+        let layouts = try zip(Fixture.samples, Fixture.expected.depth_skip).map {
+            try $0.layout(model.config.specialIds, depthSkip: Set($1))
+        }
+        let batch = try CSMBatch(layouts, numCodebooks: model.config.numCodebooks)
+        let (loss, _) = try withNoGrad { try model.loss(batch) }
+        let e = Fixture.expected.batch_fraction
+        #expect(relativeError(try loss.backboneLoss().item(), e.backbone_loss) < 1e-5)
+        #expect(relativeError(try loss.depthLoss().item(), e.depth_loss) < 1e-5)
+        #expect(relativeError(try loss.total().item(), e.loss) < 1e-5)
+    }
+}
+
+@Suite struct EvaluateTests {
+    @Test func meanOfPerSampleLosses() throws {
+        let model = try Fixture.model()
+        let r = try model.evaluate(Fixture.samples)
+        let single = Fixture.expected.single
+        let want = single.map(\.loss).reduce(0, +) / Double(single.count)
+        #expect(relativeError(r.loss, want) < 1e-5)
+        #expect(relativeError(r.backboneLoss, single.map(\.backbone_loss).reduce(0, +) / 2) < 1e-5)
+        #expect(relativeError(r.depthLoss, single.map(\.depth_loss).reduce(0, +) / 2) < 1e-5)
+        #expect(r.samples == 2 && r.frames == Fixture.samples.reduce(0) { $0 + $1.frameCount })
+        #expect(throws: CSMError.self) { try model.evaluate([Sample]()) }
+    }
+}
