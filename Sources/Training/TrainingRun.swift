@@ -23,9 +23,8 @@ public struct TrainingRun {
         let device = try Device.parse(config.device)
         let outputDir = URL(fileURLWithPath: config.outputDir)
         if let genFrom = config.genFrom {  // fail now, not at step 1000
-            let script = URL(fileURLWithPath: genFrom).appendingPathComponent("segments/script.txt")
-            guard FileManager.default.fileExists(atPath: script.path) else {
-                throw ConfigError("--gen_from \(genFrom): no segments/script.txt (expected the example_gen layout)")
+            do { try GenerationPrompt.validateFolder(URL(fileURLWithPath: genFrom)) } catch {
+                throw ConfigError("--gen_from \(genFrom): \(error)")
             }
         }
 
@@ -71,7 +70,10 @@ public struct TrainingRun {
                     try withNoGrad { try tensor.copy_(value) }
                 }
             },
-            generate: nil,
+            generate: config.genFrom.map {
+                TrainingSampleWriter(model: model, modelFolder: modelFolder, genFrom: URL(fileURLWithPath: $0),
+                                     outputDir: outputDir, seed: UInt64(bitPattern: Int64(config.seed))).hook
+            },
             log: log
         )
         let trainer = try Trainer(config: config, model: model, parameters: parameters, train: train,

@@ -1,12 +1,43 @@
 import ArgumentParser
+import CSM
+import Foundation
+import Hub
+import Torch
 
 struct Merge: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "merge",
-        abstract: "Merge a LoRA adapter into its base model and write a full Hugging Face model folder."
+        abstract: "Merge a LoRA adapter into its base model and write a full Hugging Face model folder.",
+        discussion: """
+            Each adapted weight becomes W + (alpha/r)·B·A, computed in float32 and stored in the base's dtype \
+            (bf16 stays bf16). The folder holds model.safetensors (with the base's codec weights), config.json and \
+            the tokenizer/processor/generation files; transformers' CsmForConditionalGeneration.from_pretrained \
+            and `csm generate --model_id` load it without the adapter.
+            """
     )
 
+    @Option(name: [.customLong("model_id"), .customLong("model-id")], help: "Base model folder or Hugging Face hub id.")
+    var modelId: String = "unsloth/csm-1b"
+
+    @Option(help: "PEFT LoRA adapter folder (adapter_config.json + adapter_model.safetensors).")
+    var adapter: String
+
+    @Option(help: "Folder to write the merged model to.")
+    var output: String
+
     func run() throws {
-        throw NotImplemented(command: "merge")
+        let base = try ModelLocator.resolve(modelId)
+        let out = URL(fileURLWithPath: output)
+        guard out.standardizedFileURL.resolvingSymlinksInPath() != base.standardizedFileURL.resolvingSymlinksInPath() else {
+            throw ValidationError("--output must differ from the base model folder (it would overwrite the base)")
+        }
+        // Stored dtype, on the CPU: the merge is exact arithmetic, no speed needed.
+        let model = try CSMForConditionalGeneration.load(folder: base, device: .cpu)
+        let lora = try PEFTAdapter.load(URL(fileURLWithPath: adapter), into: model)
+        let merged = model.loraAdapters.count
+        try model.mergeLoRA()
+        try FullModel.save(model, baseFolder: base, to: out)
+        print("merged \(merged) LoRA adapters (r=\(lora.rank), alpha=\(lora.alpha)) into \(modelId) "
+            + "(\(model.dtype)) → \(out.path)")
     }
 }
