@@ -46,11 +46,13 @@ let package = Package(
         // Generation (Sources/CSM/Generation) reads context wavs and speaks through the codec and the tokenizer.
         .target(name: "CSM", dependencies: ["Torch", "Mimi", "Tokenizer", "Audio"]),
         .executableTarget(name: "csm-bench", dependencies: ["CSM", "Torch"], path: "Sources/CSMBench"),
+        .executableTarget(name: "generation-bench", dependencies: ["CSM", "Torch"], path: "Sources/GenerationBench"),
         // The Mimi audio codec: SEANet + transformer + split RVQ, encode/decode as transformers' MimiModel.
         .target(name: "Mimi", dependencies: ["Torch"]),
         .executableTarget(name: "mimi-bench", dependencies: ["Mimi", "Torch"], path: "Sources/MimiBench"),
         // The training loop and everything around it: config (flags + YAML), schedules, loggers.
         .target(name: "Training", dependencies: ["Torch", "CSM", "Dataset", "Hub", "Yams"]),
+        .executableTarget(name: "train-bench", dependencies: ["Training", "CSM", "Torch"], path: "Sources/TrainBench"),
         // `csm preprocess`: dataset walk, skips, segment shards + manifest, and the reader for training.
         .target(name: "Dataset", dependencies: ["Torch", "Audio", "CSM", "Mimi", "Tokenizer"]),
         .executableTarget(name: "dataset-bench", dependencies: ["Dataset", "Audio"], path: "Sources/DatasetBench"),
@@ -78,6 +80,8 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "HubTests", dependencies: ["Hub", "TestSupport"]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"]),
+        // Runs the built `csm` binary end to end (it must be built: swift build --build-tests builds it).
+        .testTarget(name: "CLITests", dependencies: ["Audio"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "CSM", "Torch", "TestSupport"]),
         .testTarget(name: "AudioTests", dependencies: ["Audio"]),
         .testTarget(name: "CSMTests", dependencies: ["CSM", "Torch"]),
@@ -85,6 +89,8 @@ let package = Package(
         .testTarget(name: "DatasetTests", dependencies: ["Dataset", "Audio", "CSM", "Mimi", "Tokenizer", "Torch"]),
         .testTarget(name: "NF4Tests", dependencies: ["Torch"]),
         .testTarget(name: "MimiTests", dependencies: ["Mimi", "Torch"]),
+        // The tiny model `make demo` runs on loads in every loader and matches transformers.
+        .testTarget(name: "DemoTests", dependencies: ["CSM", "Mimi", "Tokenizer", "Torch"]),
     ],
     swiftLanguageModes: [.v5],
     cxxLanguageStandard: .cxx20

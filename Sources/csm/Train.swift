@@ -73,7 +73,8 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
-        try TrainingRun(config: resolvedConfig()).run()
+        // Ctrl-C saved a checkpoint; say so with the shell's convention for SIGINT.
+        if try TrainingRun(config: resolvedConfig()).run() == .interrupted { throw ExitCode(130) }
     }
 }
 

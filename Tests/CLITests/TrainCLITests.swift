@@ -1,0 +1,122 @@
+import Audio
+import Foundation
+import Testing
+
+/// `csm preprocess` then `csm train` as a user runs them (the built binary, in processes), on a
+/// synthetic dataset and the tiny demo model: an uninterrupted run, a run killed with SIGKILL and
+/// resumed, and a run stopped with SIGINT (Ctrl-C) and resumed must end identically.
+@Suite(.serialized) struct TrainCLITests {
+    static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    static let model = repo.appendingPathComponent("Tests/Fixtures/demo-model").path
+    /// The `csm` binary next to the test bundle in the build folder.
+    static let csm = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        .appendingPathComponent("csm").path
+
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent("cli-\(UUID())")
+
+    /// One conversation of 8 one-second tones, alternating speakers.
+    func makeDataset() throws -> URL {
+        let segments = root.appendingPathComponent("data/en/tones/segments")
+        try FileManager.default.createDirectory(at: segments, withIntermediateDirectories: true)
+        var script = ""
+        for i in 1 ... 8 {
+            let speaker = (i - 1) % 2 + 1
+            script += "[\(speaker)]: Line number \(i) of the tone conversation.\n"
+            let samples = (0 ..< 24_000).map { Float(0.3 * sin(Double($0) * Double(200 + 40 * i) * 2 * .pi / 24_000)) }
+            try WAVWriter.write(samples, sampleRate: 24_000, channels: 1, encoding: .pcm16,
+                                to: segments.appendingPathComponent(String(format: "%03d_speaker%d.wav", i, speaker)))
+        }
+        try script.write(to: segments.appendingPathComponent("vibevoice-podcast-script.txt"), atomically: true, encoding: .utf8)
+        return root.appendingPathComponent("data")
+    }
+
+    @discardableResult
+    func run(_ args: [String], expect status: Int32 = 0) throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Self.csm)
+        p.arguments = args
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = pipe
+        try p.run()
+        let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == status, "csm \(args.joined(separator: " ")):\n\(out)")
+        return out
+    }
+
+    func trainArgs(_ preprocessed: URL, _ out: URL) -> [String] {
+        ["train", "--preprocessed_path", preprocessed.path, "--output_dir", out.path, "--model_id", Self.model,
+         "--max_steps", "40", "--save_every", "4", "--batch_size", "1", "--gradient_accumulation_steps", "2",
+         "--lora_r", "4", "--lora_alpha", "8", "--lora_dropout", "0.1", "--decoder_fraction", "0.5",
+         "--learning_rate", "1e-3", "--gen_every", "0", "--device", "cpu", "--threads", "1"]
+    }
+
+    /// Starts training, waits for `checkpoint-8`, sends `signal`, waits for the process to end.
+    func interrupt(_ args: [String], out: URL, with signal: Int32) throws -> Int32 {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Self.csm)
+        p.arguments = args
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let deadline = Date().addingTimeInterval(120)
+        let marker = out.appendingPathComponent("checkpoint-8/trainer_state.json").path
+        while !FileManager.default.fileExists(atPath: marker), p.isRunning, Date() < deadline { usleep(2_000) }
+        kill(p.processIdentifier, signal)
+        p.waitUntilExit()
+        return p.terminationStatus
+    }
+
+    func losses(_ out: URL) throws -> [String] {
+        // Compared as text: the resumed run must reproduce every digit.
+        try String(contentsOf: out.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
+            .split(separator: "\n").map { line in
+                let row = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+                return "\(row["step"]!) \(row["loss"]!) \(row["grad_norm"]!)"
+            }
+    }
+
+    @Test func killedAndInterruptedRunsResumeToTheSameResult() throws {
+        guard FileManager.default.isExecutableFile(atPath: Self.csm) else {
+            Issue.record("csm binary not found at \(Self.csm); build with swift build --build-tests")
+            return
+        }
+        defer { try? FileManager.default.removeItem(at: root) }
+        let data = try makeDataset()
+        let pre = root.appendingPathComponent("pre")
+        try run(["preprocess", "--input_path", data.path, "--output_path", pre.path, "--model_id", Self.model,
+                 "--num_context_turns", "2"])
+
+        let straight = root.appendingPathComponent("straight")
+        try run(trainArgs(pre, straight))
+        let reference = try losses(straight)
+        #expect(reference.count == 40)
+        let adapter = try Data(contentsOf: straight.appendingPathComponent("adapter_model.safetensors"))
+
+        for (name, sig, status) in [("killed", SIGKILL, Int32(SIGKILL)), ("ctrl-c", SIGINT, Int32(130))] {
+            let out = root.appendingPathComponent(name)
+            let code = try interrupt(trainArgs(pre, out), out: out, with: sig)
+            #expect(code == status, "\(name): exit status \(code)")
+            #expect(try losses(out).count < 40, "\(name): the run finished before it was interrupted")
+            try run(trainArgs(pre, out) + ["--resume"])
+            #expect(try losses(out) == reference, "\(name)")
+            #expect(try Data(contentsOf: out.appendingPathComponent("adapter_model.safetensors")) == adapter, "\(name)")
+        }
+    }
+
+    @Test func badArgumentsFailClearly() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        var out = try run(["train", "--output_dir", root.path], expect: 1)
+        #expect(out.contains("--preprocessed_path is required"))
+        out = try run(["train", "--preprocessed_path", root.appendingPathComponent("nope").path, "--max-steps", "1"],
+                      expect: 1)
+        #expect(out.contains("nope"))
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        let yaml = root.appendingPathComponent("c.yaml")
+        try "batch_sise: 3\n".write(to: yaml, atomically: true, encoding: .utf8)
+        out = try run(["train", "--config", yaml.path], expect: 1)
+        #expect(out.contains("unknown setting 'batch_sise'"))
+    }
+}
