@@ -1,3 +1,5 @@
+import Torch
+
 /// Splits an epoch's samples into batches, in a seeded order that `--resume` can replay exactly.
 ///
 /// - Fixed size (`tokenBudget == 0`): a seeded permutation cut into `batchSize` chunks, as a
@@ -21,7 +23,7 @@ public struct Batcher: Sendable {
 
     /// The batches (sample indices) of `epoch`; the same for the same seed and epoch.
     public func batches(epoch: Int) -> [[Int]] {
-        var rng = SplitMix64(seed: seed &+ UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15)
+        var rng = SeededRandom(seed: seed &+ UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15)
         let order = Array(lengths.indices).shuffled(using: &rng)
         guard tokenBudget > 0 else {
             return stride(from: 0, to: order.count, by: batchSize).map { Array(order[$0 ..< min($0 + batchSize, order.count)]) }
@@ -46,19 +48,5 @@ public struct Batcher: Sendable {
             if !current.isEmpty { batches.append(current) }
         }
         return batches.shuffled(using: &rng)
-    }
-}
-
-/// A small, fast, seedable generator (Steele et al.'s SplitMix64): the same stream on every platform,
-/// unlike `SystemRandomNumberGenerator`.
-public struct SplitMix64: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

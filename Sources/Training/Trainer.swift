@@ -225,7 +225,7 @@ public final class Trainer {
             let sample = train[i]
             let last = sample.turns.count - 1
             let labelTurn: (Int) -> Bool = config.targetOnlyLoss ? { $0 == last } : { _ in true }
-            var rng = SplitMix64(seed: UInt64(config.seed) ^ (UInt64(state.globalStep) << 20) ^ UInt64(i))
+            var rng = SeededRandom(seed: UInt64(config.seed) ^ (UInt64(state.globalStep) << 20) ^ UInt64(i))
             let skip = depthSkipFrames(frames: sample.labelledAudioFrames(labelTurn: labelTurn),
                                        decoderFraction: config.decoderFraction, using: &rng)
             return try sample.layout(ids, labelTurn: labelTurn, depthSkip: skip)

@@ -100,7 +100,7 @@ public struct TrainingRun {
         let samples = try dataset.samples(contextTurns: config.numContextTurns)
         guard config.valFraction > 0 else { return (samples, []) }
         let conversationOf = dataset.manifest.samples.map(\.conversation)
-        var rng = SplitMix64(seed: UInt64(config.seed))
+        var rng = SeededRandom(seed: UInt64(config.seed))
         let conversations = Array(Set(conversationOf)).sorted().shuffled(using: &rng)
         let want = Int((Double(samples.count) * config.valFraction).rounded(.up))
         var held = Set<Int>(), count = 0

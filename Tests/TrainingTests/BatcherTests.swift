@@ -1,4 +1,5 @@
 import Testing
+import Torch
 @testable import Training
 
 @Suite struct BatcherTests {
@@ -18,7 +19,7 @@ import Testing
     }
 
     @Test func tokenBudgetBoundsPaddedSize() {
-        var rng = SplitMix64(seed: 1)
+        var rng = SeededRandom(seed: 1)
         let lengths = (0 ..< 300).map { _ in Int.random(in: 50 ... 900, using: &rng) }
         let b = Batcher(lengths: lengths, batchSize: 16, tokenBudget: 2048, seed: 3)
         let batches = b.batches(epoch: 0)

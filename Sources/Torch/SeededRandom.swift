@@ -1,5 +1,6 @@
-/// The generator's own random stream (SplitMix64): the same seed gives the same codes on every device, and
-/// generating never disturbs libtorch's global generator (which training's dropout and resume rely on).
+/// A small seedable random stream (Steele et al.'s SplitMix64) for decisions made in Swift: data order,
+/// decoder-fraction frames, sampling draws. The same seed gives the same stream on every platform and
+/// device, and drawing from it never disturbs libtorch's global generator (which dropout and resume rely on).
 public struct SeededRandom: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
