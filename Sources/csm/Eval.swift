@@ -28,24 +28,10 @@ struct Eval: ParsableCommand {
     @Option(help: "Write the JSON here as well as to standard output.")
     var output: String?
 
-    @Option(help: "auto, cpu, cuda, cuda:N or mps.")
-    var device: String = "auto"
-
-    @Option(help: "Weight dtype for compute: f32, bf16 or f16 (default: f32 on CPU, bf16 elsewhere).")
-    var dtype: String?
-
-    @Option(help: "CPU threads for libtorch (default: libtorch's choice).")
-    var threads: Int?
+    @OptionGroup var runtime: RuntimeOptions
 
     func run() throws {
-        if let threads { Runtime.threads = threads }
-        let device = try Device.parse(self.device)
-        let dtype = try dtype.map { name -> DType in
-            guard let d = DType(name: name), d.isFloatingPoint else {
-                throw ValidationError("--dtype \(name): use f32, bf16 or f16")
-            }
-            return d
-        } ?? (device == .cpu ? .f32 : .bf16)
+        let (device, dtype) = try runtime.resolve()
         let dataset = try PreprocessedDataset(URL(fileURLWithPath: preprocessedPath))
         let model = try CSMForConditionalGeneration.load(folder: ModelLocator.resolve(modelId), dtype: dtype,
                                                          device: device)

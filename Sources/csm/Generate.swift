@@ -53,14 +53,7 @@ struct Generate: ParsableCommand {
     @Option(help: "Random seed: the same seed, model and prompt give the same audio (default: a random one, printed).")
     var seed: UInt64?
 
-    @Option(help: "auto, cpu, cuda, cuda:N or mps.")
-    var device: String = "auto"
-
-    @Option(help: "Weight dtype for compute: f32, bf16 or f16 (default: f32 on CPU, bf16 elsewhere).")
-    var dtype: String?
-
-    @Option(help: "CPU threads for libtorch (default: libtorch's choice).")
-    var threads: Int?
+    @OptionGroup var runtime: RuntimeOptions
 
     func validate() throws {
         guard text != nil || context != nil else { throw ValidationError("give --text, --context, or both") }
@@ -68,18 +61,10 @@ struct Generate: ParsableCommand {
             throw ValidationError("--max_audio_seconds must be > 0, got \(maxAudioSeconds)")
         }
         if let speaker, speaker < 0 { throw ValidationError("--speaker must be ≥ 0, got \(speaker)") }
-        if let threads, threads <= 0 { throw ValidationError("--threads must be positive") }
     }
 
     func run() throws {
-        if let threads { Runtime.threads = threads }
-        let device = try Device.parse(self.device)
-        let dtype = try dtype.map { name -> DType in
-            guard let d = DType(name: name), d.isFloatingPoint else {
-                throw ValidationError("--dtype \(name): use f32, bf16 or f16")
-            }
-            return d
-        } ?? (device == .cpu ? .f32 : .bf16)
+        let (device, dtype) = try runtime.resolve()
         let folder = try ModelLocator.resolve(modelId)
         let model = try CSMForConditionalGeneration.load(folder: folder, dtype: dtype, device: device)
         if let adapter {
