@@ -19,7 +19,8 @@ release: setup
 
 # Serial: libtorch's default random generator is process-wide, and several suites check exact
 # reproducibility of seeded runs; libtorch's own threads keep the cores busy anyway.
-test: setup
+test:
+	@scripts/setup.sh --test
 	$(SWIFT) build --build-tests $(SWIFT_FLAGS)
 	$(SWIFT) test --skip-build --no-parallel $(SWIFT_FLAGS) 2>&1 | tee .build/test.log; exit $${PIPESTATUS[0]}
 

@@ -3,6 +3,7 @@
 # data) and libtorch, unpacked from a pinned torch wheel on PyPI. Idempotent: seconds when done.
 #
 #   scripts/setup.sh            # fetch into .deps/libtorch
+#   scripts/setup.sh --test     # also what the tests need (headless Chromium for the report screenshot)
 #   LIBTORCH=/path/to/torch scripts/setup.sh   # use an existing torch (e.g. a CUDA build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +21,7 @@ CUPTI_WHEEL=nvidia_cuda_cupti-13.0.85-py3-none-manylinux_2_25_x86_64.whl
 CUPTI_SPEC=nvidia-cuda-cupti==13.0.85
 CUPTI_SHA=4eb01c08e859bf924d222250d2e8f8b8ff6d3db4721288cf35d14252a4d933c8
 DEB_PACKAGES="libsndfile1-dev libsoxr-dev espeak-ng sox"
+[ "${1:-}" = "--test" ] && DEB_PACKAGES="$DEB_PACKAGES chromium"
 
 DEPS=.deps
 DEST=$DEPS/libtorch
