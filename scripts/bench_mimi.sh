@@ -13,7 +13,7 @@ THREADS=${THREADS:-$(nproc)}
 REPEATS=${REPEATS:-2}
 
 [ -x "$PY" ] || { echo "bench_mimi: missing $PY; run 'make venv' first" >&2; exit 1; }
-[ -f "$CACHE/clips/clips.json" ] && [ -f "$CACHE/model/model.safetensors" ] || "$PY" tools/bench_mimi.py prepare "$CACHE"
+[ -f "$CACHE/clips/clips.json" ] && [ -f "$CACHE/model/model.safetensors" ] || "$PY" tools/bench/mimi.py prepare "$CACHE"
 
 swift build -c release --product mimi-bench ${SWIFT_FLAGS:-} >&2
 BIN=$(swift build -c release --show-bin-path ${SWIFT_FLAGS:-})/mimi-bench
@@ -21,6 +21,6 @@ BIN=$(swift build -c release --show-bin-path ${SWIFT_FLAGS:-})/mimi-bench
 echo "machine: $(nproc) cores, $(uname -m), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); threads $THREADS"
 echo "date: $(date -u +%Y-%m-%dT%H:%MZ); load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo -n "swift: "; "$BIN" "$CACHE/model" "$CACHE/clips" --threads "$THREADS" --repeats "$REPEATS"
-echo -n "hf:    "; THREADS=$THREADS "$PY" tools/bench_mimi.py hf "$CACHE" 2>/dev/null
-echo -n "codes: "; "$PY" tools/bench_mimi.py compare "$CACHE"
+echo -n "hf:    "; THREADS=$THREADS "$PY" tools/bench/mimi.py hf "$CACHE" 2>/dev/null
+echo -n "codes: "; "$PY" tools/bench/mimi.py compare "$CACHE"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
