@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 PY=tools/.venv/bin/python
 CACHE=tools/.cache/csm-random  # shared with scripts/bench_csm.sh (same seeded model)
 THREADS=${THREADS:-$(nproc)}
-STEPS=${STEPS:-4}
+STEPS=${STEPS:-4}      # the first is a warm-up
+# FRACTIONS="1.0 0.0625" (default): decoder fractions to measure
 
 [ -x "$PY" ] || { echo "run make venv first"; exit 1; }
 echo "[bench] preparing $CACHE (first time: writes ~6 GB)"
@@ -17,7 +18,7 @@ swift build -c release --product train-bench >/dev/null
 BIN=.build/release/train-bench
 
 results=()
-for fraction in 1.0 0.0625; do
+for fraction in ${FRACTIONS:-1.0 0.0625}; do
   echo "[bench] decoder fraction $fraction: csm-swift"
   ours=$($BIN "$CACHE" "$CACHE/train_sample.json" --steps "$STEPS" --decoder-fraction $fraction --threads "$THREADS")
   echo "$ours"
