@@ -20,14 +20,6 @@ guard args.count == 2 else {
     exit(2)
 }
 
-/// Peak resident set size of this process (VmHWM).
-func peakRSSBytes() -> Int {
-    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-          let kb = Int(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
-    return kb * 1024
-}
-
 struct TurnJSON: Decodable { let speaker: Int, text_ids: [Int], codes: [[Int]] }
 struct SampleJSON: Decodable { let turns: [TurnJSON] }
 
@@ -62,7 +54,7 @@ do {
         "positions": sample.turns.reduce(0) { $0 + $1.textIds.count + $1.codes.count + 1 },
         "step_seconds": times, "s_per_step": times.dropFirst().reduce(0, +) / Double(max(times.count - 1, 1)),
         "losses": rows.map { $0["loss"] as! Double },
-        "peak_rss_bytes": peakRSSBytes(),
+        "peak_rss_bytes": Runtime.peakResidentBytes ?? -1,
     ]
     print(String(decoding: try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys]), as: UTF8.self))
 } catch {

@@ -299,10 +299,7 @@ func gradNorm(_ parameters: [Tensor]) throws -> Double {
     return norms.isEmpty ? 0 : try Tensor.stack(norms).norm(2).item()
 }
 
-/// Peak resident memory of this process (VmHWM), in MB.
+/// Peak resident memory of this process, in MB.
 func peakMemoryMB() -> Double {
-    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-          let kb = Double(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
-    return kb / 1024
+    Double(Runtime.peakResidentBytes ?? 0) / 1_048_576
 }
