@@ -51,7 +51,7 @@ let package = Package(
         .target(name: "Mimi", dependencies: ["Torch"]),
         .executableTarget(name: "mimi-bench", dependencies: ["Mimi", "Torch"], path: "Sources/MimiBench"),
         // The training loop and everything around it: config (flags + YAML), schedules, loggers.
-        .target(name: "Training", dependencies: ["Torch", "CSM", "Dataset", "Hub", "Yams"]),
+        .target(name: "Training", dependencies: ["Torch", "CSM", "Dataset", "Hub", "Tokenizer", "Yams"]),
         .executableTarget(name: "train-bench", dependencies: ["Training", "CSM", "Torch"], path: "Sources/TrainBench"),
         // `csm preprocess`: dataset walk, skips, segment shards + manifest, and the reader for training.
         .target(name: "Dataset", dependencies: ["Torch", "Audio", "CSM", "Mimi", "Tokenizer"]),
@@ -81,7 +81,7 @@ let package = Package(
         .testTarget(name: "HubTests", dependencies: ["Hub", "TestSupport"]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"]),
         // Runs the built `csm` binary end to end (it must be built: swift build --build-tests builds it).
-        .testTarget(name: "CLITests", dependencies: ["Audio"]),
+        .testTarget(name: "CLITests", dependencies: ["Audio", "Dataset", "Tokenizer", "Training"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "CSM", "Torch", "TestSupport"]),
         .testTarget(name: "AudioTests", dependencies: ["Audio"]),
         .testTarget(name: "CSMTests", dependencies: ["CSM", "Torch"]),

@@ -19,11 +19,6 @@ public struct TrainingRun {
     @discardableResult
     public func run() throws -> Trainer.Outcome {
         try config.validate()
-        guard !config.maskSpeakerIds else {
-            // Needs the script text without its "[K]" prefix, which preprocessed sets do not store yet
-            // (the BPE merges "]" with the first word, so the prefix cannot be cut from the ids).
-            throw ConfigError("--mask_speaker_ids is not implemented yet")
-        }
         if config.threads > 0 { Runtime.threads = config.threads }
         let device = try Device.parse(config.device)
         let outputDir = URL(fileURLWithPath: config.outputDir)
@@ -38,7 +33,7 @@ public struct TrainingRun {
         log("[train] model \(config.modelId) → \(modelFolder.path) on \(device)")
         try checkSameTokenizer(dataset, modelFolder)
         let model = try CSMForConditionalGeneration.load(folder: modelFolder, dtype: .f32, device: device)
-        let (train, validation) = try split(dataset)
+        let (train, validation) = try split(dataset, modelFolder: modelFolder)
 
         Runtime.manualSeed(UInt64(config.seed))
         let lora = LoRAConfig(rank: config.loraR, alpha: config.loraAlpha, dropout: config.loraDropout)
@@ -101,8 +96,14 @@ public struct TrainingRun {
 
     /// Holds out whole conversations (so no context turn leaks from training into validation) until
     /// at least `val_fraction` of the samples are held out; the choice is seeded.
-    func split(_ dataset: PreprocessedDataset) throws -> (train: [Sample], validation: [Sample]) {
-        let samples = try dataset.samples(contextTurns: config.numContextTurns)
+    func split(_ dataset: PreprocessedDataset, modelFolder: URL) throws -> (train: [Sample], validation: [Sample]) {
+        var samples: [Sample]
+        if config.maskSpeakerIds {
+            var masking = try SpeakerMasking(dataset: dataset, modelFolder: modelFolder)
+            samples = try (0 ..< dataset.count).map { try masking.sample($0, contextTurns: config.numContextTurns) }
+        } else {
+            samples = try dataset.samples(contextTurns: config.numContextTurns)
+        }
         guard config.valFraction > 0 else { return (samples, []) }
         let conversationOf = dataset.manifest.samples.map(\.conversation)
         var rng = SeededRandom(seed: UInt64(config.seed))

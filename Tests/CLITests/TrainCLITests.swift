@@ -1,6 +1,9 @@
 import Audio
+import Dataset
 import Foundation
 import Testing
+import Tokenizer
+@testable import Training
 
 /// `csm preprocess` then `csm train` as a user runs them (the built binary, in processes), on a
 /// synthetic dataset and the tiny demo model: an uninterrupted run, a run killed with SIGKILL and
@@ -104,6 +107,29 @@ import Testing
             #expect(try losses(out) == reference, "\(name)")
             #expect(try Data(contentsOf: out.appendingPathComponent("adapter_model.safetensors")) == adapter, "\(name)")
         }
+    }
+
+    @Test func maskSpeakerIdsTrainsOnTextWithoutTheSpeakerPrefix() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let data = try makeDataset()
+        let pre = root.appendingPathComponent("pre")
+        try run(["preprocess", "--input_path", data.path, "--output_path", pre.path, "--model_id", Self.model,
+                 "--num_context_turns", "2"])
+        let dataset = try PreprocessedDataset(pre)
+        var masking = try SpeakerMasking(dataset: dataset, modelFolder: URL(fileURLWithPath: Self.model))
+        let tokenizer = try Tokenizer(folder: URL(fileURLWithPath: Self.model))
+        let plain = try dataset.sample(3), masked = try masking.sample(3, contextTurns: nil)
+        #expect(masked.turns.count == plain.turns.count && masked.turns.count == 3)
+        for (i, (m, p)) in zip(masked.turns, plain.turns).enumerated() {
+            let line = 2 + i  // sample 3's turns are script lines 2, 3, 4
+            #expect(m.textIds == tokenizer.encode("Line number \(line) of the tone conversation."))
+            #expect(p.textIds == tokenizer.encode("[\(p.speaker)]Line number \(line) of the tone conversation."))
+            #expect(m.codes == p.codes && m.speaker == p.speaker)
+        }
+        let out = root.appendingPathComponent("masked")
+        try run(["train", "--preprocessed_path", pre.path, "--output_dir", out.path, "--model_id", Self.model,
+                 "--max_steps", "2", "--mask_speaker_ids", "--save_every", "0", "--gen_every", "0", "--threads", "1"])
+        #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("adapter_model.safetensors").path))
     }
 
     @Test func badArgumentsFailClearly() throws {
