@@ -97,7 +97,7 @@ public final class Trainer {
     }
 
     static func isNoDecay(_ name: String) -> Bool {
-        name.hasSuffix(".bias") || name.contains("norm.") || name.contains("layernorm") || name.hasSuffix("norm.weight")
+        name.hasSuffix(".bias") || name.contains("norm")
     }
 
     // MARK: the loop
