@@ -19,8 +19,9 @@ let package = Package(
         .target(
             name: "CTorch",
             cxxSettings: [
-                .unsafeFlags(["-isystem", "\(libtorch)/include", "-D_GLIBCXX_USE_CXX11_ABI=1", "-O2",
-                              "-Wno-deprecated-declarations"]),
+                // The second include path and USE_C10D_GLOO are for distributed.cpp (c10d headers).
+                .unsafeFlags(["-isystem", "\(libtorch)/include", "-isystem", "\(libtorch)/include/torch/csrc/api/include",
+                              "-D_GLIBCXX_USE_CXX11_ABI=1", "-DUSE_C10D_GLOO", "-O2", "-Wno-deprecated-declarations"]),
             ],
             linkerSettings: [
                 .unsafeFlags(["-L\(libtorch)/lib", "-Xlinker", "-rpath", "-Xlinker", "\(libtorch)/lib"]),
@@ -81,7 +82,7 @@ let package = Package(
         .testTarget(name: "HubTests", dependencies: ["Hub", "TestSupport"]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"]),
         // Runs the built `csm` binary end to end (it must be built: swift build --build-tests builds it).
-        .testTarget(name: "CLITests", dependencies: ["Audio", "Dataset", "Tokenizer", "Training"]),
+        .testTarget(name: "CLITests", dependencies: ["Audio", "Dataset", "Tokenizer", "Torch", "Training"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "CSM", "Torch", "TestSupport"]),
         .testTarget(name: "AudioTests", dependencies: ["Audio"]),
         .testTarget(name: "CSMTests", dependencies: ["CSM", "Torch"]),

@@ -20,7 +20,7 @@ CUDART_SHA=7f82250d7782aa23b6cfe765ecc7db554bd3c2870c43f3d1821f1d18aebf0548
 CUPTI_WHEEL=nvidia_cuda_cupti-13.0.85-py3-none-manylinux_2_25_x86_64.whl
 CUPTI_SPEC=nvidia-cuda-cupti==13.0.85
 CUPTI_SHA=4eb01c08e859bf924d222250d2e8f8b8ff6d3db4721288cf35d14252a4d933c8
-DEB_PACKAGES="libsndfile1-dev libsoxr-dev espeak-ng sox"
+DEB_PACKAGES="libsndfile1-dev libsoxr-dev libgloo-dev espeak-ng sox"
 [ "${1:-}" = "--test" ] && DEB_PACKAGES="$DEB_PACKAGES chromium"
 
 DEPS=.deps

@@ -1,6 +1,6 @@
 // The C shim over ATen. Every entry point converts arguments, calls one ATen function and
 // catches exceptions into a thread-local message. No model logic lives here.
-#include "ctorch.h"
+#include "shim.hpp"
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
@@ -13,15 +13,13 @@
 #include <string>
 #include <vector>
 
-struct ct_tensor_s {
-  at::Tensor t;
-};
+thread_local std::string ctorch::last_error;
 
 namespace {
 
-thread_local std::string last_error;
-
-ct_tensor wrap(at::Tensor t) { return new ct_tensor_s{std::move(t)}; }
+using ctorch::last_error;
+using ctorch::list;
+using ctorch::wrap;
 
 std::optional<at::Tensor> opt(ct_tensor t) {
   if (t == nullptr) return std::nullopt;
@@ -29,13 +27,6 @@ std::optional<at::Tensor> opt(ct_tensor t) {
 }
 
 at::IntArrayRef dims(const int64_t *p, int64_t n) { return at::IntArrayRef(p, static_cast<size_t>(n)); }
-
-std::vector<at::Tensor> list(const ct_tensor *ts, int64_t n) {
-  std::vector<at::Tensor> v;
-  v.reserve(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; i++) v.push_back(ts[i]->t);
-  return v;
-}
 
 at::ScalarType scalar_type(int code) {
   switch (code) {
@@ -84,22 +75,6 @@ at::TensorOptions options(int dtype, int dev_type, int dev_index) {
 
 }  // namespace
 
-// Runs `body`, turning any C++ exception into `fail` plus a message for ct_last_error.
-#define CT_GUARD(fail, ...)                                    \
-  try {                                                        \
-    __VA_ARGS__                                                \
-  } catch (const c10::Error &e) {                              \
-    last_error = e.what_without_backtrace();                   \
-    return fail;                                               \
-  } catch (const std::exception &e) {                          \
-    last_error = e.what();                                     \
-    return fail;                                               \
-  } catch (...) {                                              \
-    last_error = "unknown C++ exception";                      \
-    return fail;                                               \
-  }
-#define CT_TENSOR(...) CT_GUARD(nullptr, return wrap(__VA_ARGS__);)
-#define CT_STATUS(...) CT_GUARD(-1, __VA_ARGS__; return 0;)
 
 namespace {
 template <typename B>

@@ -20,12 +20,15 @@ public struct TrainerState: Codable, Equatable, Sendable {
     public var lastLoss: Double? = nil
     /// The settings the run was started with; `--resume` refuses a different data or model.
     public var config: TrainConfig
+    /// Processes of a data-parallel run (nil: written by a single process); `--resume` needs the same.
+    public var worldSize: Int? = nil
 
     public init(config: TrainConfig) { self.config = config }
 
     enum CodingKeys: String, CodingKey {
         case formatVersion = "format_version", globalStep = "global_step", epoch, batchInEpoch = "batch_in_epoch"
         case totalSteps = "total_steps", lastLR = "last_lr", lastLoss = "last_loss", config
+        case worldSize = "world_size"
     }
 }
 

@@ -46,6 +46,9 @@ public struct TrainConfig: Codable, Equatable, Sendable {
     public var device = "auto"
     public var threads = 0
     public var logEvery = 1
+    /// Seconds a multi-process run waits for a peer (rendezvous, a collective) before giving up;
+    /// transformers' `ddp_timeout`.
+    public var ddpTimeout = 1800.0
 
     public init() {}
 
@@ -60,7 +63,7 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         case decoderFraction = "decoder_fraction", targetOnlyLoss = "target_only_loss"
         case maskSpeakerIds = "mask_speaker_ids", valFraction = "val_fraction", valEvery = "val_every"
         case tokenBudget = "token_budget", numContextTurns = "num_context_turns", resume, device, threads
-        case logEvery = "log_every"
+        case logEvery = "log_every", ddpTimeout = "ddp_timeout"
     }
 
     /// The YAML/JSON key names, as the seed spells them.
@@ -103,6 +106,7 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         device = try v(.device, d.device)
         threads = try v(.threads, d.threads)
         logEvery = try v(.logEvery, d.logEvery)
+        ddpTimeout = try v(.ddpTimeout, d.ddpTimeout)
     }
 
     /// Reads a YAML preset with the same keys as the flags. Unknown keys are errors naming them.
@@ -149,6 +153,7 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         try need(decoderFraction > 0 && decoderFraction <= 1, "--decoder_fraction must be in (0, 1]")
         try need(valFraction >= 0 && valFraction < 1, "--val_fraction must be in [0, 1)")
         try need(loraDropout >= 0 && loraDropout < 1, "--lora_dropout must be in [0, 1)")
+        try need(ddpTimeout > 0, "--ddp_timeout must be positive (seconds)")
         try need(saveEvery >= 0 && genEvery >= 0, "--save_every and --gen_every must be ≥ 0 (0 disables)")
     }
 }

@@ -62,11 +62,17 @@ public final class Trainer {
     public private(set) var state: TrainerState
 
     /// Batches of each epoch (sample indices): the seeded `Batcher` unless `order` gives them
-    /// (a distributed sampler, or a reference run's order in tests).
+    /// (a reference run's order in tests); with several ranks, this rank's shard of them.
     let order: (Int) -> [[Int]]
+    /// Data-parallel training: this rank's group and DDP's gradient reducer (nil: one process).
+    let distributed: DataParallel?
+    let reducer: GradientReducer?
+    /// Only rank 0 writes checkpoints, weights, metrics and samples.
+    var isMain: Bool { distributed?.isMain ?? true }
 
     public init(config: TrainConfig, model: CSMForConditionalGeneration, parameters: [Torch.NamedParameter],
-                train: [Sample], validation: [Sample] = [], io: TrainerIO, order: ((Int) -> [[Int]])? = nil) throws {
+                train: [Sample], validation: [Sample] = [], io: TrainerIO, order: ((Int) -> [[Int]])? = nil,
+                distributed: DataParallel? = nil) throws {
         try config.validate()
         guard !train.isEmpty else { throw ConfigError("no training samples: check --preprocessed_path") }
         guard !parameters.isEmpty else { throw ConfigError("nothing to train: no trainable parameters") }
@@ -85,15 +91,23 @@ public final class Trainer {
                                        ParameterGroup(noDecay, weightDecay: 0)].filter { !$0.parameters.isEmpty },
                               lr: config.learningRate)
 
+        // With W ranks the global batches are those of one process with W times the batch (or
+        // token budget), and each rank takes its slice of every one.
+        let world = distributed?.worldSize ?? 1
         let lengths = train.map { $0.turns.reduce(0) { $0 + $1.textIds.count + $1.codes.count + 1 } }
-        let batcher = Batcher(lengths: lengths, batchSize: config.batchSize, tokenBudget: config.tokenBudget, seed: config.seed)
-        self.order = order ?? batcher.batches(epoch:)
+        let batcher = Batcher(lengths: lengths, batchSize: config.batchSize * world,
+                              tokenBudget: config.tokenBudget * world, seed: config.seed)
+        let global = order ?? batcher.batches(epoch:)
+        self.order = distributed.map { d in { d.shard(global($0)) } } ?? global
+        self.distributed = distributed
+        reducer = try distributed?.makeReducer(parameters.map(\.tensor))
         let batchesPerEpoch = self.order(0).count
         stepsPerEpoch = (batchesPerEpoch + config.gradientAccumulationSteps - 1) / config.gradientAccumulationSteps
         let total = config.maxSteps > 0 ? config.maxSteps : Int((config.nEpochs * Double(stepsPerEpoch)).rounded(.up))
         schedule = try LRSchedule(name: config.lrSchedulerType, warmupSteps: config.warmupSteps, totalSteps: total)
         state = TrainerState(config: config)
         state.totalSteps = total
+        state.worldSize = distributed?.worldSize
     }
 
     static func isNoDecay(_ name: String) -> Bool {
@@ -103,16 +117,32 @@ public final class Trainer {
     // MARK: the loop
 
     public func run() throws -> Outcome {
+        guard let distributed else { return try loop() }
+        do {
+            let outcome = try loop()
+            distributed.finish()
+            return outcome
+        } catch let error as TrainingError {  // every rank stops at the same step with it
+            distributed.finish()
+            throw error
+        } catch {  // most likely a collective that lost a peer: name the rank
+            throw distributed.explain(error)
+        }
+    }
+
+    func loop() throws -> Outcome {
         try FileManager.default.createDirectory(at: outputDir, withIntermediateDirectories: true)
         let resumed = try resumeIfAsked()
-        let metrics = try MetricsLog(url: outputDir.appendingPathComponent("metrics.jsonl"),
-                                     truncateAfterStep: resumed ? state.globalStep : nil)
-        let tensorboard = try TensorBoardWriter(logDir: outputDir.appendingPathComponent("runs"))
-        let wandb = makeWandB()
+        try distributed?.broadcastFromMain(parameters.map(\.tensor))
+        let metrics = isMain ? try MetricsLog(url: outputDir.appendingPathComponent("metrics.jsonl"),
+                                              truncateAfterStep: resumed ? state.globalStep : nil) : nil
+        let tensorboard = isMain ? try TensorBoardWriter(logDir: outputDir.appendingPathComponent("runs")) : nil
+        let wandb = isMain ? makeWandB() : nil
         defer { wandb?.finish() }
-        let progress = TrainingProgress(total: state.totalSteps, log: io.log)
+        let progress = isMain ? TrainingProgress(total: state.totalSteps, log: io.log) : nil
         io.log("[train] \(train.count) samples, \(validation.count) validation, \(stepsPerEpoch) steps/epoch, "
-            + "\(state.totalSteps) steps; trainable parameters: \(parameters.reduce(0) { $0 + $1.tensor.count })")
+            + "\(state.totalSteps) steps; trainable parameters: \(parameters.reduce(0) { $0 + $1.tensor.count })"
+            + (distributed.map { " on \($0.worldSize) ranks (Gloo)" } ?? ""))
 
         var lastCheckpoint = Checkpoint.latest(in: outputDir)?.path
         var epochBatches = order(state.epoch)
@@ -141,35 +171,36 @@ public final class Trainer {
                 "tokens_per_s": Double(result.positions) / seconds, "s_per_step": seconds,
                 "peak_memory_mb": peakMemoryMB(),
             ]
-            if let v = try validateIfDue() {
+            if isMain, let v = try validateIfDue() {
                 row["val_loss"] = v.loss
                 row["val_backbone_loss"] = v.backboneLoss
                 row["val_depth_loss"] = v.depthLoss
             }
-            try metrics.append(row)
+            try metrics?.append(row)
             let scalars = row.compactMap { k, v -> (String, Double)? in
                 k == "step" ? nil : (v as? Double).map { ("train/\(k)", $0) }
             }.sorted { $0.0 < $1.0 }
-            try tensorboard.scalars(scalars, step: state.globalStep)
+            try tensorboard?.scalars(scalars, step: state.globalStep)
             wandb?.log(row.compactMapValues { $0 as? Double }, step: state.globalStep)
-            progress.update(step: state.globalStep, row: row)
+            progress?.update(step: state.globalStep, row: row)
 
-            let interrupted = Interrupt.shared.requested
-            if (config.saveEvery > 0 && state.globalStep % config.saveEvery == 0) || interrupted {
+            let interrupted = result.interrupted
+            if isMain, (config.saveEvery > 0 && state.globalStep % config.saveEvery == 0) || interrupted {
                 lastCheckpoint = try saveCheckpoint().path
             }
-            if let generate = io.generate, config.genEvery > 0, state.globalStep % config.genEvery == 0 {
+            if isMain, let generate = io.generate, config.genEvery > 0, state.globalStep % config.genEvery == 0 {
                 let wav = try generate(state.globalStep)
                 io.log("[train] step \(state.globalStep): wrote \(wav.path)")
             }
             if interrupted {
-                progress.finish()
+                progress?.finish()
                 io.log("[train] interrupted at step \(state.globalStep); resume with --resume")
                 return .interrupted
             }
         }
-        progress.finish()
-        try tensorboard.flush()
+        progress?.finish()
+        guard isMain else { return .finished }
+        try tensorboard?.flush()
         try io.saveWeights(outputDir)
         io.log("[train] done: \(state.globalStep) steps; weights in \(outputDir.path)")
         return .finished
@@ -178,6 +209,8 @@ public final class Trainer {
     struct StepResult {
         var loss = 0.0, backbone = 0.0, depth = 0.0, gradNorm = 0.0
         var positions = 0
+        /// Ctrl-C or SIGTERM arrived (on any rank): save and stop after this step.
+        var interrupted = false
     }
 
     /// One optimizer step over `micro` (the batches accumulated into it).
@@ -185,27 +218,46 @@ public final class Trainer {
         // Randomness of step k depends on (seed, k) only, so a resumed run draws the same numbers.
         Runtime.manualSeed(UInt64(config.seed) &+ UInt64(state.globalStep))
         let batches = try micro.enumerated().map { i, indices in try makeBatch(indices, salt: i) }
-        var backboneTargets = 0, depthTargets = 0
+        var targets = [0.0, 0.0]
         for b in batches {
-            backboneTargets += try b.backboneLabels.ne(Double(CSMLabel.ignore)).sum().itemInt()
-            depthTargets += try b.depthLabels.ne(Double(CSMLabel.ignore)).sum().itemInt()
+            targets[0] += Double(try b.backboneLabels.ne(Double(CSMLabel.ignore)).sum().itemInt())
+            targets[1] += Double(try b.depthLabels.ne(Double(CSMLabel.ignore)).sum().itemInt())
         }
+        // Every rank divides by the targets of the whole step, on all ranks, so that the gradients
+        // summed over ranks are exactly those of one process holding every batch.
+        if let distributed { targets = try distributed.sum(targets) }
+        let backboneTargets = max(targets[0], 1), depthTargets = max(targets[1], 1)
         var result = StepResult()
-        for batch in batches {
+        for (k, batch) in batches.enumerated() {
             let (loss, _) = try model.loss(batch)
-            let backbone = try loss.backboneSum / Double(max(backboneTargets, 1))
-            let depth = try loss.depthSum / Double(max(depthTargets, 1))
+            let backbone = try loss.backboneSum / backboneTargets
+            let depth = try loss.depthSum / depthTargets
             let total = try backbone + depth
-            let value = try total.item()
-            if !value.isFinite {
-                try optimizer.zeroGrad()
-                return StepResult(loss: value)
+            if let distributed, let reducer {
+                // DDP's reducer averages over ranks; scaling by their number makes that the sum.
+                // It communicates only during the step's last backward (no_sync for the others).
+                let objective = try total * Double(distributed.worldSize)
+                if k == batches.count - 1 { try reducer.prepareForBackward([objective]) }
+                try objective.backward()
+            } else {
+                try total.backward()
             }
-            try total.backward()
-            result.loss += value
+            result.loss += try total.item()
             result.backbone += try backbone.item()
             result.depth += try depth.item()
             result.positions += batch.layouts.reduce(0) { $0 + $1.count }
+        }
+        result.interrupted = Interrupt.shared.requested
+        if let distributed {  // the step's figures over all ranks, and one decision to stop
+            let sums = try distributed.sum([result.loss, result.backbone, result.depth, Double(result.positions),
+                                            result.interrupted ? 1 : 0])
+            (result.loss, result.backbone, result.depth) = (sums[0], sums[1], sums[2])
+            result.positions = Int(sums[3])
+            result.interrupted = sums[4] > 0
+        }
+        guard result.loss.isFinite else {  // the caller stops; the weights stay as they were
+            try optimizer.zeroGrad()
+            return result
         }
         let tensors = parameters.map(\.tensor)
         result.gradNorm = config.maxGradNorm > 0 ? try clipGradNorm(tensors, maxNorm: config.maxGradNorm)
@@ -258,6 +310,10 @@ public final class Trainer {
             return false
         }
         let saved = try Checkpoint.loadState(checkpoint)
+        guard saved.worldSize == state.worldSize else {
+            throw TrainingError.resumeMismatch("\(checkpoint.lastPathComponent) was made by \(saved.worldSize ?? 1) "
+                + "process(es) and this run has \(state.worldSize ?? 1); resume with the same number (the sample order depends on it)")
+        }
         let a = saved.config, b = config
         let mismatches = [
             ("preprocessed_path", a.preprocessedPath != b.preprocessedPath), ("model_id", a.modelId != b.modelId),

@@ -20,7 +20,12 @@ public struct TrainingRun {
     public func run() throws -> Trainer.Outcome {
         try config.validate()
         if config.threads > 0 { Runtime.threads = config.threads }
-        let device = try Device.parse(config.device)
+        // Several processes (torchrun's variables, or csm train --nproc): join the group first,
+        // so a rank that cannot connect fails before loading anything. Rank 0 does the talking.
+        let distributed = try DistributedEnvironment.fromEnvironment().map { try DataParallel.join($0, timeout: config.ddpTimeout) }
+        let log = distributed.map { $0.isMain } ?? true ? self.log : { _ in }
+        var device = try Device.parse(config.device)
+        if let distributed, case .cuda = device { device = try Device.parse("cuda:\(distributed.environment.localRank)") }
         let outputDir = URL(fileURLWithPath: config.outputDir)
         if let genFrom = config.genFrom {  // fail now, not at step 1000
             do { try GenerationPrompt.validateFolder(URL(fileURLWithPath: genFrom)) } catch {
@@ -77,10 +82,10 @@ public struct TrainingRun {
             log: log
         )
         let trainer = try Trainer(config: config, model: model, parameters: parameters, train: train,
-                                  validation: validation, io: io)
+                                  validation: validation, io: io, distributed: distributed)
         Interrupt.shared.install()
         let outcome = try trainer.run()
-        TrainingReport.writeAfterTraining(config: config, log: log)
+        if distributed?.isMain ?? true { TrainingReport.writeAfterTraining(config: config, log: log) }
         return outcome
     }
 

@@ -47,6 +47,8 @@ struct Train: ParsableCommand {
     @Flag(name: .both("resume"), help: "Continue from the latest checkpoint in --output_dir.") var resume = false
     @Option(name: .both("device"), help: "auto, cpu, cuda, cuda:N or mps (default auto).") var device: String?
     @Option(name: .both("threads"), help: "CPU threads for libtorch (default: all cores).") var threads: Int?
+    @Option(name: .both("nproc"), help: "Train data-parallel in N local processes (as torchrun --nproc-per-node N; Gloo).") var nproc: Int?
+    @Option(name: .both("ddp_timeout"), help: "Seconds a multi-process run waits for a peer before failing (default 1800).") var ddpTimeout: Double?
 
     /// Defaults, then the YAML file, then the flags that were given.
     func resolvedConfig() throws -> TrainConfig {
@@ -61,7 +63,7 @@ struct Train: ParsableCommand {
         set(loraDropout, \.loraDropout); set(saveEvery, \.saveEvery); set(genEvery, \.genEvery); set(genFrom, \.genFrom)
         set(decoderFraction, \.decoderFraction); set(valFraction, \.valFraction); set(valEvery, \.valEvery)
         set(tokenBudget, \.tokenBudget); set(numContextTurns, \.numContextTurns); set(device, \.device)
-        set(threads, \.threads)
+        set(threads, \.threads); set(ddpTimeout, \.ddpTimeout)
         if loadIn4bit { c.loadIn4bit = true }
         if fullFinetune { c.fullFinetune = true }
         if useWandb { c.useWandb = true }
@@ -73,8 +75,27 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
+        if let nproc, nproc > 1 {
+            guard ProcessInfo.processInfo.environment["WORLD_SIZE"] == nil else {
+                throw ValidationError("--nproc starts its own processes; it cannot run under torchrun or another launcher (WORLD_SIZE is set)")
+            }
+            _ = try resolvedConfig()  // report bad settings once, not from every process
+            let launcher = LocalLauncher(processes: nproc, executable: try Self.executable(),
+                                         arguments: LocalLauncher.withoutNproc(Array(CommandLine.arguments.dropFirst())))
+            let status = try launcher.run()
+            if status != 0 { throw ExitCode(status) }
+            return
+        }
         // Ctrl-C saved a checkpoint; say so with the shell's convention for SIGINT.
         if try TrainingRun(config: resolvedConfig()).run() == .interrupted { throw ExitCode(130) }
+    }
+}
+
+extension Train {
+    /// This program, for the workers of --nproc.
+    static func executable() throws -> URL {
+        let path = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
+        return URL(fileURLWithPath: path)
     }
 }
 

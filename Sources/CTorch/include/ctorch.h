@@ -193,6 +193,35 @@ int ct_fused_adamw_(const ct_tensor *params, const ct_tensor *grads, const ct_te
                     const ct_tensor *exp_avg_sqs, const ct_tensor *steps, int64_t n, double lr,
                     double beta1, double beta2, double weight_decay, double eps);
 
+
+// ---- distributed: c10d (Sources/CTorch/distributed.cpp, Sources/Torch/Distributed) -------------
+// libtorch's own distributed engine: a TCPStore rendezvous, a ProcessGroup with the Gloo backend,
+// and DistributedDataParallel's Reducer (bucketed gradient all-reduce overlapped with backward).
+typedef struct ct_store_s *ct_store;
+typedef struct ct_group_s *ct_group;
+typedef struct ct_reducer_s *ct_reducer;
+
+// The server (is_server != 0, waits for world_size members) or a client of a c10d::TCPStore; a
+// client with world_size 0 is an extra connection that does not count as a member.
+ct_store ct_tcp_store(const char *host, int port, int is_server, int world_size, int64_t timeout_ms);
+// store.add(key, delta): the key's counter after adding (delta 0 reads it).
+int ct_store_add(ct_store s, const char *key, int64_t delta, int64_t *out);
+void ct_store_free(ct_store s);
+// A ProcessGroup of `size` ranks over `s` whose CPU (and CUDA) collectives run on Gloo.
+ct_group ct_group_gloo(ct_store s, int rank, int size, int64_t timeout_ms);
+// In-place sum over all ranks, waited for.
+int ct_group_allreduce_sum(ct_group g, ct_tensor t);
+// Rank `root`'s values, in place on every rank, waited for.
+int ct_group_broadcast(ct_group g, ct_tensor t, int root);
+int ct_group_barrier(ct_group g);
+void ct_group_free(ct_group g);
+// c10d::Reducer over the n parameters (buckets of at most bucket_cap_bytes): once armed by
+// ct_reducer_prepare_for_backward, the next backward averages their gradients over the group.
+ct_reducer ct_reducer_new(ct_group g, const ct_tensor *params, int64_t n, int64_t bucket_cap_bytes,
+                          int find_unused_parameters);
+int ct_reducer_prepare_for_backward(ct_reducer r, const ct_tensor *outputs, int64_t n);
+void ct_reducer_free(ct_reducer r);
+
 // ---- nf4 quantization (Sources/Torch/Quantization) ----------------------------------------------
 // torch.bucketize(t, boundaries, out_int32=True, right=right): per element, how many of the sorted
 // boundaries lie below it (at or below it with right != 0).

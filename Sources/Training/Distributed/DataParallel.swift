@@ -1,0 +1,109 @@
+import Foundation
+import Torch
+
+/// This process's part in data-parallel training over c10d: the Gloo process group, the sample
+/// shard it trains on, DistributedDataParallel's gradient reducer, and the heartbeat watchdog.
+///
+/// Every rank holds the whole model and trains on its own slice of each global batch; gradients
+/// are averaged during backward, so all ranks take the same optimizer step and stay identical.
+public final class DataParallel {
+    public let environment: DistributedEnvironment
+    public let group: ProcessGroup
+    let heartbeat: Heartbeat
+
+    public var rank: Int { environment.rank }
+    public var worldSize: Int { environment.worldSize }
+    public var isMain: Bool { environment.isMain }
+
+    /// Rendezvous at `MASTER_ADDR:MASTER_PORT` (rank 0 serves the store) and builds the group.
+    /// Waits at most `timeout` seconds for the other ranks, then throws naming how many came.
+    public static func join(_ env: DistributedEnvironment, timeout: Double) throws -> DataParallel {
+        let address = "\(env.masterAddr):\(env.masterPort)"
+        let store: TCPStore
+        do {
+            store = try TCPStore(host: env.masterAddr, port: env.masterPort, isServer: env.isMain,
+                                 worldSize: env.worldSize, timeout: timeout)
+        } catch {
+            throw DistributedError.rendezvous(rank: env.rank, worldSize: env.worldSize, address: address,
+                                              timeout: timeout, underlying: "\(error)")
+        }
+        let group: ProcessGroup
+        do {
+            group = try ProcessGroup.gloo(store: store, rank: env.rank, size: env.worldSize, timeout: timeout)
+        } catch {
+            throw DistributedError.rendezvous(rank: env.rank, worldSize: env.worldSize, address: address,
+                                              timeout: timeout, underlying: "\(error)")
+        }
+        // Its own connection, so a beat never queues behind the group's traffic.
+        let watchStore = try TCPStore(host: env.masterAddr, port: env.masterPort, isServer: false, worldSize: 0,
+                                      timeout: 10)
+        let heartbeat = Heartbeat(store: watchStore, rank: env.rank, worldSize: env.worldSize, rendezvous: address)
+        heartbeat.start()
+        return DataParallel(environment: env, group: group, heartbeat: heartbeat)
+    }
+
+    init(environment: DistributedEnvironment, group: ProcessGroup, heartbeat: Heartbeat) {
+        self.environment = environment
+        self.group = group
+        self.heartbeat = heartbeat
+    }
+
+    /// This rank's part of each global batch: contiguous, as even as possible, so that rank r of
+    /// W with batches of b trains on what one process with batches of W·b would, in order. A
+    /// batch with fewer samples than ranks is topped up by repeating its samples (as
+    /// torch's DistributedSampler pads), since every rank must take part in every step.
+    public func shard(_ batches: [[Int]]) -> [[Int]] {
+        batches.map { Self.shard($0, rank: rank, worldSize: worldSize) }
+    }
+
+    static func shard(_ batch: [Int], rank: Int, worldSize: Int) -> [Int] {
+        guard !batch.isEmpty else { return [] }
+        let padded = batch.count >= worldSize ? batch : (0 ..< worldSize).map { batch[$0 % batch.count] }
+        let base = padded.count / worldSize, extra = padded.count % worldSize
+        let start = rank * base + min(rank, extra)
+        return Array(padded[start ..< start + base + (rank < extra ? 1 : 0)])
+    }
+
+    /// Element-wise sums over all ranks (target counts, loss terms, flags).
+    public func sum(_ values: [Double]) throws -> [Double] {
+        let t = try Tensor(values)
+        try group.allReduceSum(t)
+        return try t.toArray(Double.self)
+    }
+
+    /// Overwrites the tensors with rank 0's, so every rank starts from the same weights.
+    public func broadcastFromMain(_ tensors: [Tensor]) throws {
+        try withNoGrad { for t in tensors { try group.broadcast(t, from: 0) } }
+    }
+
+    public func makeReducer(_ parameters: [Tensor]) throws -> GradientReducer {
+        try GradientReducer(parameters: parameters, group: group)
+    }
+
+    /// Tells the peers this rank ends normally, and stops watching them.
+    public func finish() { heartbeat.finish() }
+
+    /// A collective failed, usually because a peer died: waits for the watchdog to say which one
+    /// (it then ends the process itself), else returns the error as it stands.
+    public func explain(_ error: Error) -> Error {
+        let deadline = Date().addingTimeInterval(heartbeat.deadAfter + 3 * heartbeat.interval + 2)
+        while heartbeat.verdict == nil, Date() < deadline { Thread.sleep(forTimeInterval: 0.2) }
+        if let verdict = heartbeat.verdict { return DistributedError.peerFailed(verdict) }
+        return error
+    }
+}
+
+public enum DistributedError: Error, CustomStringConvertible {
+    case rendezvous(rank: Int, worldSize: Int, address: String, timeout: Double, underlying: String)
+    case peerFailed(String)
+
+    public var description: String {
+        switch self {
+        case .rendezvous(let rank, let size, let address, let timeout, let underlying):
+            return "rank \(rank) of \(size): could not form the process group at \(address) within \(Int(timeout)) s "
+                + "(--ddp_timeout): check that all \(size) ranks were started with the same MASTER_ADDR:MASTER_PORT "
+                + "and that rank 0 is reachable. \(underlying)"
+        case .peerFailed(let verdict): return verdict
+        }
+    }
+}

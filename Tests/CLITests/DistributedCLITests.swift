@@ -1,0 +1,125 @@
+import Foundation
+import Testing
+import Torch
+@testable import Training
+
+/// Data-parallel training over c10d/Gloo as users launch it: `csm train --nproc 2`, and ranks
+/// started by hand with torchrun's variables (what torchrun or SLURM does).
+@Suite(.serialized) struct DistributedCLITests {
+    let cli = TrainCLITests()
+    var root: URL { cli.root }
+
+    func preprocess() throws -> URL {
+        let data = try cli.makeDataset()
+        let pre = root.appendingPathComponent("pre")
+        try cli.run(["preprocess", "--input_path", data.path, "--output_path", pre.path, "--model_id", TrainCLITests.model,
+                     "--num_context_turns", "2"])
+        return pre
+    }
+
+    /// Exact-comparison settings: no dropout (each process draws its own), accumulation on, the
+    /// depth decoder on a seeded half of the frames.
+    func args(_ pre: URL, _ out: URL, batch: Int, steps: Int = 8) -> [String] {
+        ["train", "--preprocessed_path", pre.path, "--output_dir", out.path, "--model_id", TrainCLITests.model,
+         "--max_steps", "\(steps)", "--save_every", "4", "--batch_size", "\(batch)", "--gradient_accumulation_steps", "2",
+         "--lora_r", "4", "--lora_alpha", "8", "--decoder_fraction", "0.5", "--learning_rate", "1e-3",
+         "--gen_every", "0", "--device", "cpu", "--threads", "1"]
+    }
+
+    func metrics(_ out: URL, _ key: String) throws -> [Double] {
+        try MetricsLog.read(out.appendingPathComponent("metrics.jsonl")).map { $0[key] as! Double }
+    }
+
+    @Test func twoProcessesTrainAsOneWithTwiceTheBatch() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let pre = try preprocess()
+        let one = root.appendingPathComponent("one"), two = root.appendingPathComponent("two")
+        try cli.run(args(pre, one, batch: 2))
+        let log = try cli.run(args(pre, two, batch: 1) + ["--nproc", "2"])
+        #expect(log.contains("on 2 ranks"))
+
+        for key in ["loss", "backbone_loss", "depth_loss", "grad_norm"] {
+            let a = try metrics(one, key), b = try metrics(two, key)
+            #expect(a.count == 8 && b.count == 8, "\(key)")
+            for (x, y) in zip(a, b) { #expect(abs(x - y) <= 1e-5, "\(key): \(a) vs \(b)") }
+        }
+        let a = try Safetensors.read(one.appendingPathComponent("adapter_model.safetensors"))
+        let b = try Safetensors.read(two.appendingPathComponent("adapter_model.safetensors"))
+        #expect(a.count == 56 && Set(a.keys) == Set(b.keys))
+        for (name, x) in a {
+            let diff = try (x - b[name]!).abs().max().item()
+            #expect(diff <= 1e-5, "\(name): \(diff)")
+        }
+        // Only rank 0 wrote: one metrics row per step, checkpoints complete.
+        #expect(Checkpoint.latest(in: two)?.lastPathComponent == "checkpoint-8")
+        #expect(try Checkpoint.loadState(Checkpoint.latest(in: two)!).worldSize == 2)
+
+        // The sample order depends on the number of processes, so resuming needs the same number.
+        let out = try cli.run(args(pre, two, batch: 1, steps: 12) + ["--resume"], expect: 1)
+        #expect(out.contains("made by 2 process(es) and this run has 1"))
+    }
+
+    /// Starts `RANK=r` of 2 by hand, as torchrun would.
+    func startRank(_ rank: Int, port: Int, _ arguments: [String], log: URL) throws -> Process {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: TrainCLITests.csm)
+        p.arguments = arguments
+        p.environment = ProcessInfo.processInfo.environment.merging(
+            ["RANK": "\(rank)", "LOCAL_RANK": "\(rank)", "WORLD_SIZE": "2", "MASTER_ADDR": "127.0.0.1",
+             "MASTER_PORT": "\(port)"]) { $1 }
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: log)
+        p.standardOutput = handle
+        p.standardError = handle
+        try p.run()
+        return p
+    }
+
+    @Test(arguments: [1, 0]) func aKilledRankStopsTheOtherNamingIt(killed: Int) throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let pre = try preprocess()
+        let out = root.appendingPathComponent("run")
+        let port = try LocalLauncher.freePort()
+        let arguments = args(pre, out, batch: 1, steps: 100_000) + ["--save_every", "2"]
+        let logs = (0 ..< 2).map { root.appendingPathComponent("rank\($0).log") }
+        let ranks = try (0 ..< 2).map { try startRank($0, port: port, arguments, log: logs[$0]) }
+        defer { for p in ranks where p.isRunning { kill(p.processIdentifier, SIGKILL) } }
+
+        let marker = out.appendingPathComponent("checkpoint-4/trainer_state.json").path
+        let deadline = Date().addingTimeInterval(120)
+        while !FileManager.default.fileExists(atPath: marker), ranks.allSatisfy(\.isRunning), Date() < deadline { usleep(20_000) }
+        #expect(FileManager.default.fileExists(atPath: marker), "never reached step 4")
+        kill(ranks[killed].processIdentifier, SIGKILL)
+        let killedAt = Date()
+        let survivor = ranks[1 - killed]
+        while survivor.isRunning, Date().timeIntervalSince(killedAt) < 60 { usleep(50_000) }
+        let seconds = Date().timeIntervalSince(killedAt)
+        #expect(!survivor.isRunning, "rank \(1 - killed) still running 60 s after rank \(killed) was killed")
+        survivor.waitUntilExit()
+        #expect(survivor.terminationStatus != 0)
+        let message = try String(contentsOf: logs[1 - killed], encoding: .utf8)
+        #expect(message.contains("rank \(killed) stopped responding"), "\(message.suffix(600))")
+        print("rank \(1 - killed) stopped \(String(format: "%.1f", seconds)) s after rank \(killed) was killed")
+
+        // The last checkpoint is whole: it loads and can be resumed from.
+        let last = try #require(Checkpoint.latest(in: out))
+        let state = try Checkpoint.loadState(last)
+        #expect(state.globalStep >= 4 && state.worldSize == 2)
+        #expect(FileManager.default.fileExists(atPath: last.appendingPathComponent("adapter_model.safetensors").path))
+    }
+
+    @Test func aRankWithoutPeersGivesUpAfterTheTimeout() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let pre = try preprocess()
+        let log = root.appendingPathComponent("rank0.log")
+        let started = Date()
+        let p = try startRank(0, port: try LocalLauncher.freePort(),
+                              args(pre, root.appendingPathComponent("run"), batch: 1) + ["--ddp_timeout", "3"], log: log)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 1)
+        #expect(Date().timeIntervalSince(started) < 30)
+        let message = try String(contentsOf: log, encoding: .utf8)
+        #expect(message.contains("rank 0 of 2: could not form the process group"), "\(message)")
+        #expect(message.contains("1/2 clients joined"), "\(message)")
+    }
+}

@@ -1,0 +1,55 @@
+import Foundation
+import Testing
+@testable import Training
+
+/// The pure parts of data-parallel training: torchrun's variables and the per-rank sample shards.
+struct DistributedTests {
+    @Test func readsTorchrunVariables() throws {
+        #expect(try DistributedEnvironment.fromEnvironment([:]) == nil)
+        #expect(try DistributedEnvironment.fromEnvironment(["WORLD_SIZE": "1"]) == nil)
+        let env = try #require(try DistributedEnvironment.fromEnvironment(
+            ["WORLD_SIZE": "4", "RANK": "3", "LOCAL_RANK": "1", "MASTER_ADDR": "node7", "MASTER_PORT": "29500"]))
+        #expect(env == DistributedEnvironment(rank: 3, worldSize: 4, localRank: 1, masterAddr: "node7", masterPort: 29500))
+        #expect(try DistributedEnvironment.fromEnvironment(env.variables) == env)
+        #expect(!env.isMain)
+    }
+
+    @Test func badVariablesSayWhichOne() {
+        let base = ["WORLD_SIZE": "2", "RANK": "0", "MASTER_ADDR": "localhost", "MASTER_PORT": "29500"]
+        let cases: [([String: String], String)] = [
+            (base.merging(["RANK": "2"]) { $1 }, "RANK=2 must be in 0..<WORLD_SIZE"),
+            (base.filter { $0.key != "RANK" }, "RANK is not"),
+            (base.filter { $0.key != "MASTER_ADDR" }, "MASTER_ADDR is not"),
+            (base.merging(["MASTER_PORT": "http"]) { $1 }, "MASTER_PORT=http is not an integer"),
+            (base.merging(["MASTER_PORT": "70000"]) { $1 }, "not a TCP port"),
+            (base.merging(["WORLD_SIZE": "0"]) { $1 }, "must be at least 1"),
+        ]
+        for (env, message) in cases {
+            #expect(throws: ConfigError.self) { try DistributedEnvironment.fromEnvironment(env) }
+            do { _ = try DistributedEnvironment.fromEnvironment(env) } catch {
+                #expect("\(error)".contains(message), "\(error)")
+            }
+        }
+    }
+
+    @Test func shardsCoverEachBatchInOrder() {
+        // Rank slices of a global batch concatenate back to it.
+        for n in 1 ... 9 {
+            let batch = Array(100 ..< 100 + n)
+            let parts = (0 ..< 3).map { DataParallel.shard(batch, rank: $0, worldSize: 3) }
+            #expect(parts.allSatisfy { !$0.isEmpty }, "n=\(n)")
+            if n >= 3 {
+                #expect(Array(parts.joined()) == batch)
+                #expect(parts.map(\.count).max()! - parts.map(\.count).min()! <= 1)
+            } else {
+                #expect(Set(parts.joined()) == Set(batch))  // topped up by repeating samples
+            }
+        }
+        #expect(DataParallel.shard([1, 2, 3, 4], rank: 1, worldSize: 2) == [3, 4])
+    }
+
+    @Test func launcherDropsItsOwnFlag() {
+        #expect(LocalLauncher.withoutNproc(["train", "--nproc", "2", "--batch_size", "1", "--nproc=3"])
+            == ["train", "--batch_size", "1"])
+    }
+}
