@@ -104,8 +104,21 @@ ct_reducer ct_reducer_new(ct_group g, const ct_tensor *params, int64_t n, int64_
   })
 }
 
+namespace {
+// Drops warnings. The Reducer warns once, naming "the DDP constructor", when find_unused_parameters
+// found nothing unused; that is our usual case (the flag is there for ranks whose batch has no
+// depth-decoder frames), so the warning would only confuse.
+struct SilentWarnings : c10::WarningHandler {
+  void process(const c10::Warning &) override {}
+};
+}  // namespace
+
 int ct_reducer_prepare_for_backward(ct_reducer r, const ct_tensor *outputs, int64_t n) {
-  CT_STATUS(r->reducer->prepare_for_backward(list(outputs, n)))
+  CT_STATUS({
+    static SilentWarnings silent;
+    c10::WarningUtils::WarningHandlerGuard guard(&silent);
+    r->reducer->prepare_for_backward(list(outputs, n));
+  })
 }
 
 void ct_reducer_free(ct_reducer r) { delete r; }

@@ -59,6 +59,36 @@ import Torch
         #expect(out.contains("made by 2 process(es) and this run has 1"))
     }
 
+    @Test func ctrlCOnTheLauncherSavesAndResumeEndsTheSame() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let pre = try preprocess()
+        let straight = root.appendingPathComponent("straight"), stopped = root.appendingPathComponent("stopped")
+        let steps = 24
+        try cli.run(args(pre, straight, batch: 1, steps: steps) + ["--nproc", "2", "--save_every", "2"])
+
+        let launcher = Process()
+        launcher.executableURL = URL(fileURLWithPath: TrainCLITests.csm)
+        launcher.arguments = args(pre, stopped, batch: 1, steps: steps) + ["--nproc", "2", "--save_every", "2"]
+        launcher.standardOutput = FileHandle.nullDevice
+        launcher.standardError = FileHandle.nullDevice
+        try launcher.run()
+        let marker = stopped.appendingPathComponent("checkpoint-4/trainer_state.json").path
+        let deadline = Date().addingTimeInterval(120)
+        while !FileManager.default.fileExists(atPath: marker), launcher.isRunning, Date() < deadline { usleep(2_000) }
+        kill(launcher.processIdentifier, SIGINT)
+        launcher.waitUntilExit()
+        #expect(launcher.terminationStatus == 130)
+        let saved = try #require(Checkpoint.latest(in: stopped))
+        let step = try Checkpoint.loadState(saved).globalStep
+        #expect(step < steps, "the run finished before Ctrl-C")
+        #expect(try metrics(stopped, "loss").count == step)
+
+        try cli.run(args(pre, stopped, batch: 1, steps: steps) + ["--nproc", "2", "--save_every", "2", "--resume"])
+        #expect(try metrics(stopped, "loss") == metrics(straight, "loss"))
+        #expect(try Data(contentsOf: stopped.appendingPathComponent("adapter_model.safetensors"))
+            == Data(contentsOf: straight.appendingPathComponent("adapter_model.safetensors")))
+    }
+
     /// Starts `RANK=r` of 2 by hand, as torchrun would.
     func startRank(_ rank: Int, port: Int, _ arguments: [String], log: URL) throws -> Process {
         let p = Process()

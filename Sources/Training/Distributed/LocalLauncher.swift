@@ -5,8 +5,9 @@ import Foundation
 /// cores between them unless `OMP_NUM_THREADS` says otherwise, and waits. When one copy fails,
 /// the others are stopped and the launcher exits with the failed rank's status.
 ///
-/// Ctrl-C reaches every copy from the terminal (each saves its part and stops after the step);
-/// a SIGTERM sent to the launcher alone is passed on to them once.
+/// The workers run in process groups of their own (Foundation's `Process` does that), so the
+/// launcher passes each Ctrl-C (SIGINT) and SIGTERM on to them: the first makes them save a
+/// checkpoint and stop after the step, a second Ctrl-C stops them at once.
 public struct LocalLauncher {
     public var processes: Int
     /// The worker's command line: this executable and its arguments without `--nproc`.
@@ -28,8 +29,6 @@ public struct LocalLauncher {
         let threads = max(1, ProcessInfo.processInfo.activeProcessorCount / processes)
         log("[launch] \(processes) processes on 127.0.0.1:\(port), \(threads) CPU thread(s) each")
 
-        signal(SIGINT, SIG_IGN)  // the terminal delivers Ctrl-C to the workers themselves
-        signal(SIGTERM, SIG_IGN)
         let exited = DispatchSemaphore(value: 0)
         var workers: [Process] = []
         for rank in 0 ..< processes {
@@ -45,10 +44,14 @@ public struct LocalLauncher {
             try p.run()
             workers.append(p)
         }
-        let term = DispatchSource.makeSignalSource(signal: SIGTERM, queue: .global())
-        term.setEventHandler { for p in workers where p.isRunning { kill(p.processIdentifier, SIGTERM) } }
-        term.resume()
-        defer { term.cancel() }
+        let forwarders = [SIGINT, SIGTERM].map { sig in
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { for p in workers where p.isRunning { kill(p.processIdentifier, sig) } }
+            source.resume()
+            return source
+        }
+        defer { forwarders.forEach { $0.cancel() } }
 
         // Wait for each exit; the first failure stops the rest (an interrupted worker's 130 is
         // not a failure: its peers are saving and stopping at the same step).
