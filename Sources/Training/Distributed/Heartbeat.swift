@@ -40,7 +40,7 @@ final class Heartbeat: @unchecked Sendable {
         self.onFailure = onFailure
     }
 
-    static func exitWithMessage(_ message: String) {
+    @Sendable static func exitWithMessage(_ message: String) {
         FileHandle.standardError.write(Data("\n[dist] \(message); stopping this rank\n".utf8))
         _exit(1)  // not exit(): the main thread may be inside libtorch
     }
