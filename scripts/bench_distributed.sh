@@ -29,7 +29,7 @@ train() { # name model extra-args...
     --max_steps "$STEPS" --gradient_accumulation_steps 1 --save_every 0 --gen_every 0 --device cpu \
     --lora_r 8 --lora_alpha 16 "$@" >/dev/null 2>"$CACHE/runs/$name.log"
 }
-for model in tiny mid; do
+for model in ${MODELS:-tiny mid}; do
   path=Tests/Fixtures/demo-model; [ $model = mid ] && path=$CACHE/mid-model
   train "$model-1proc-2threads" "$path" --batch_size 4 --threads 2
   train "$model-1proc-1thread" "$path" --batch_size 4 --threads 1

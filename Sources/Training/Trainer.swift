@@ -98,7 +98,7 @@ public final class Trainer {
         let batcher = Batcher(lengths: lengths, batchSize: config.batchSize * world,
                               tokenBudget: config.tokenBudget * world, seed: config.seed)
         let global = order ?? batcher.batches(epoch:)
-        self.order = distributed.map { d in { d.shard(global($0)) } } ?? global
+        self.order = distributed.map { d in { d.shard(global($0), lengths: lengths) } } ?? global
         self.distributed = distributed
         reducer = try distributed?.makeReducer(parameters.map(\.tensor))
         let batchesPerEpoch = self.order(0).count

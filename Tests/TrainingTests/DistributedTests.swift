@@ -32,20 +32,26 @@ struct DistributedTests {
         }
     }
 
-    @Test func shardsCoverEachBatchInOrder() {
-        // Rank slices of a global batch concatenate back to it.
+    @Test func shardsSplitEachBatchEvenly() {
+        let lengths = (0 ..< 200).map { 50 + ($0 * 37) % 300 }
         for n in 1 ... 9 {
             let batch = Array(100 ..< 100 + n)
-            let parts = (0 ..< 3).map { DataParallel.shard(batch, rank: $0, worldSize: 3) }
+            let parts = (0 ..< 3).map { DataParallel.shard(batch, lengths: lengths, rank: $0, worldSize: 3) }
             #expect(parts.allSatisfy { !$0.isEmpty }, "n=\(n)")
-            if n >= 3 {
-                #expect(Array(parts.joined()) == batch)
-                #expect(parts.map(\.count).max()! - parts.map(\.count).min()! <= 1)
-            } else {
-                #expect(Set(parts.joined()) == Set(batch))  // topped up by repeating samples
+            if n >= 3 {  // together exactly the batch, each part in batch order
+                #expect(Array(parts.joined()).sorted() == batch)
+                #expect(parts.allSatisfy { $0 == $0.sorted() })
+            } else {  // topped up by repeating samples
+                #expect(Set(parts.joined()) == Set(batch))
             }
         }
-        #expect(DataParallel.shard([1, 2, 3, 4], rank: 1, worldSize: 2) == [3, 4])
+        // Longest first to the least loaded rank: one long sample against three short ones.
+        let skewed = [0: 400, 1: 100, 2: 100, 3: 100]
+        let l = (0 ..< 4).map { skewed[$0]! }
+        #expect(DataParallel.shard([1, 0, 2, 3], lengths: l, rank: 0, worldSize: 2) == [0])
+        #expect(DataParallel.shard([1, 0, 2, 3], lengths: l, rank: 1, worldSize: 2) == [1, 2, 3])
+        // Equal lengths: dealt alternately in batch order.
+        #expect(DataParallel.shard([5, 6, 7, 8], lengths: Array(repeating: 10, count: 9), rank: 1, worldSize: 2) == [6, 8])
     }
 
     @Test func launcherDropsItsOwnFlag() {

@@ -48,20 +48,27 @@ public final class DataParallel {
         self.heartbeat = heartbeat
     }
 
-    /// This rank's part of each global batch: contiguous, as even as possible, so that rank r of
-    /// W with batches of b trains on what one process with batches of W·b would, in order. A
-    /// batch with fewer samples than ranks is topped up by repeating its samples (as
+    /// This rank's part of each global batch (`lengths`: positions per sample). Together the ranks
+    /// train on exactly the samples one process with W times the batch would, so the summed
+    /// gradient is the same. Each rank pads to its own longest sample and all wait for the slowest
+    /// at the all-reduce, so samples are dealt longest first to the rank with the fewest positions
+    /// so far. A batch with fewer samples than ranks is topped up by repeating its samples (as
     /// torch's DistributedSampler pads), since every rank must take part in every step.
-    public func shard(_ batches: [[Int]]) -> [[Int]] {
-        batches.map { Self.shard($0, rank: rank, worldSize: worldSize) }
+    public func shard(_ batches: [[Int]], lengths: [Int]) -> [[Int]] {
+        batches.map { Self.shard($0, lengths: lengths, rank: rank, worldSize: worldSize) }
     }
 
-    static func shard(_ batch: [Int], rank: Int, worldSize: Int) -> [Int] {
+    static func shard(_ batch: [Int], lengths: [Int], rank: Int, worldSize: Int) -> [Int] {
         guard !batch.isEmpty else { return [] }
         let padded = batch.count >= worldSize ? batch : (0 ..< worldSize).map { batch[$0 % batch.count] }
-        let base = padded.count / worldSize, extra = padded.count % worldSize
-        let start = rank * base + min(rank, extra)
-        return Array(padded[start ..< start + base + (rank < extra ? 1 : 0)])
+        var load = [Int](repeating: 0, count: worldSize), owner = [Int](repeating: 0, count: padded.count)
+        // Longest first; ties keep batch order, and go to the lowest rank, so every rank computes the same deal.
+        for slot in padded.indices.sorted(by: { (lengths[padded[$0]], $1) > (lengths[padded[$1]], $0) }) {
+            let r = load.indices.min { (load[$0], $0) < (load[$1], $1) }!
+            owner[slot] = r
+            load[r] += lengths[padded[slot]]
+        }
+        return padded.indices.filter { owner[$0] == rank }.map { padded[$0] }
     }
 
     /// Element-wise sums over all ranks (target counts, loss terms, flags).
