@@ -36,18 +36,20 @@ for model in ${MODELS:-tiny mid}; do
   train "$model-2proc" "$path" --batch_size 2 --nproc 2
 done
 
-python3 - "$CACHE/runs" "$STEPS" <<'PY'
-import json, os, platform, statistics, subprocess, sys, datetime
-runs, steps = sys.argv[1], int(sys.argv[2])
+python3 - "$CACHE/runs" "${MODELS:-tiny mid}" <<'PY'
+import json, os, platform, statistics, sys, datetime
+runs, models = sys.argv[1], sys.argv[2].split()
 def rate(name):
     rows = [json.loads(l) for l in open(os.path.join(runs, name, "metrics.jsonl"))]
-    return 1 / statistics.median(r["s_per_step"] for r in rows[5:])
+    return 1 / statistics.mean(r["s_per_step"] for r in rows[5:])
 cpu = next((l.split(":")[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.machine())
 load = " ".join(open("/proc/loadavg").read().split()[:3])
 lines = [f"### {datetime.date.today()} — {cpu}, {os.cpu_count()} cores, load {load} at the end", "",
          "| model | 1 process, 2 threads | 1 process, 1 thread | 2 processes × 1 thread (Gloo) | 2 proc ÷ 1 proc (2 threads) | 2 proc ÷ 1 proc (1 thread) |",
          "|---|---:|---:|---:|---:|---:|"]
-for model, label in (("tiny", "tiny (demo, 2×64)"), ("mid", "mid (37M: 8×512 + 4×256)")):
+labels = {"tiny": "tiny (demo, 2×64)", "mid": "mid (37M: 8×512 + 4×256)"}
+for model in models:
+    label = labels[model]
     a, b, c = (rate(f"{model}-{k}") for k in ("1proc-2threads", "1proc-1thread", "2proc"))
     lines.append(f"| {label} | {a:.2f} steps/s | {b:.2f} steps/s | {c:.2f} steps/s | {c / a:.2f}× | {c / b:.2f}× |")
 table = "\n".join(lines)

@@ -11,6 +11,14 @@ public struct EvalResult: Codable, Equatable, Sendable {
     /// Mimi frames (`<|AUDIO|>` positions) over all samples.
     public var frames: Int
 
+    public init(loss: Double, backboneLoss: Double, depthLoss: Double, samples: Int, frames: Int) {
+        self.loss = loss
+        self.backboneLoss = backboneLoss
+        self.depthLoss = depthLoss
+        self.samples = samples
+        self.frames = frames
+    }
+
     enum CodingKeys: String, CodingKey {
         case loss, backboneLoss = "backbone_loss", depthLoss = "depth_loss", samples, frames
     }

@@ -171,7 +171,7 @@ public final class Trainer {
                 "tokens_per_s": Double(result.positions) / seconds, "s_per_step": seconds,
                 "peak_memory_mb": peakMemoryMB(),
             ]
-            if isMain, let v = try validateIfDue() {
+            if let v = try validateIfDue() {
                 row["val_loss"] = v.loss
                 row["val_backbone_loss"] = v.backboneLoss
                 row["val_depth_loss"] = v.depthLoss
@@ -293,7 +293,15 @@ public final class Trainer {
         guard every > 0, state.globalStep % every == 0 || state.globalStep == state.totalSteps else { return nil }
         model.setTraining(false)
         defer { model.setTraining(true) }
-        return try model.evaluate(validation)
+        guard let distributed else { return try model.evaluate(validation) }
+        // Each rank evaluates every W-th sample; summed, the means are those of one process.
+        let mine = stride(from: distributed.rank, to: validation.count, by: distributed.worldSize).map { validation[$0] }
+        let local = mine.isEmpty ? nil : try model.evaluate(mine)
+        let n = Double(local?.samples ?? 0)
+        let s = try distributed.sum([(local?.loss ?? 0) * n, (local?.backboneLoss ?? 0) * n, (local?.depthLoss ?? 0) * n,
+                                     n, Double(local?.frames ?? 0)])
+        return EvalResult(loss: s[0] / s[3], backboneLoss: s[1] / s[3], depthLoss: s[2] / s[3],
+                          samples: Int(s[3]), frames: Int(s[4]))
     }
 
     func saveCheckpoint() throws -> URL {
