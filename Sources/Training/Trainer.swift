@@ -122,7 +122,7 @@ public final class Trainer {
             let outcome = try loop()
             distributed.finish()
             return outcome
-        } catch let error as TrainingError {  // every rank stops at the same step with it
+        } catch let error where error is TrainingError || error is ConfigError {  // every rank throws it
             distributed.finish()
             throw error
         } catch {  // most likely a collective that lost a peer: name the rank
@@ -132,6 +132,13 @@ public final class Trainer {
 
     func loop() throws -> Outcome {
         try FileManager.default.createDirectory(at: outputDir, withIntermediateDirectories: true)
+        try distributed?.checkSameRun([
+            "training samples": Double(train.count), "validation samples": Double(validation.count),
+            "positions": Double(train.reduce(0) { $0 + $1.turns.reduce(0) { $0 + $1.textIds.count + $1.codes.count } }),
+            "optimizer steps": Double(state.totalSteps), "batch_size": Double(config.batchSize),
+            "gradient_accumulation_steps": Double(config.gradientAccumulationSteps), "seed": Double(config.seed),
+            "trainable parameters": Double(parameters.reduce(0) { $0 + $1.tensor.count }),
+        ])
         let resumed = try resumeIfAsked()
         try distributed?.broadcastFromMain(parameters.map(\.tensor))
         let metrics = isMain ? try MetricsLog(url: outputDir.appendingPathComponent("metrics.jsonl"),

@@ -78,6 +78,28 @@ public final class DataParallel {
         return try t.toArray(Double.self)
     }
 
+    /// Every rank must train the same model on the same data with the same settings, or the
+    /// collectives would pair up the wrong tensors. Compares `facts` with rank 0's and throws on
+    /// every rank when any rank differs, naming what differs.
+    public func checkSameRun(_ facts: KeyValuePairs<String, Double>) throws {
+        let main = try Tensor(facts.map(\.value))
+        try group.broadcast(main, from: 0)
+        let differing = try zip(facts, main.toArray(Double.self)).filter { $0.0.value != $0.1 }
+            .map { "\($0.0.key) \(Self.number($0.0.value)) (rank 0: \(Self.number($0.1)))" }
+        var flags = [Double](repeating: 0, count: worldSize)
+        flags[rank] = differing.isEmpty ? 0 : 1
+        let counts = try sum(flags)
+        let ranks = counts.indices.filter { counts[$0] > 0 }
+        guard ranks.isEmpty else {
+            throw ConfigError(differing.isEmpty
+                ? "rank \(rank): rank(s) \(ranks.map(String.init).joined(separator: ", ")) train something else than rank 0 (see their messages)"
+                : "rank \(rank) trains something else than rank 0: " + differing.joined(separator: ", ")
+                    + "; every rank needs the same --preprocessed_path data, model and settings")
+        }
+    }
+
+    static func number(_ v: Double) -> String { v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : "\(v)" }
+
     /// Overwrites the tensors with rank 0's, so every rank starts from the same weights.
     public func broadcastFromMain(_ tensors: [Tensor]) throws {
         try withNoGrad { for t in tensors { try group.broadcast(t, from: 0) } }
