@@ -122,8 +122,8 @@ public final class Trainer {
             let outcome = try loop()
             distributed.finish()
             return outcome
-        } catch let error where error is TrainingError || error is ConfigError {  // every rank throws it
-            distributed.finish()
+        } catch let error where error is TrainingError || error is ConfigError {  // not a lost peer
+            distributed.stopWatching()
             throw error
         } catch {  // most likely a collective that lost a peer: name the rank
             throw distributed.explain(error)

@@ -110,7 +110,11 @@ public final class DataParallel {
     }
 
     /// Tells the peers this rank ends normally, and stops watching them.
-    public func finish() { heartbeat.finish() }
+    public func finish() { heartbeat.stop(finished: true) }
+
+    /// Stops watching the peers before leaving on an error every rank meets at the same point
+    /// (so none reports the others' exit as a failure); a rank failing alone gets named by them.
+    public func stopWatching() { heartbeat.stop(finished: false) }
 
     /// A collective failed, usually because a peer died: waits for the watchdog to say which one
     /// (it then ends the process itself), else returns the error as it stands.

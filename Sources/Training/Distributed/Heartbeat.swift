@@ -51,10 +51,11 @@ final class Heartbeat: @unchecked Sendable {
         thread.start()
     }
 
-    /// Marks this rank as finished (so peers do not take its silence for a failure) and stops.
-    func finish() {
+    /// Stops watching. `finished` tells the peers this rank ended normally, so they do not take its
+    /// silence for a failure; a rank that stops on an error lets them notice and name it.
+    func stop(finished: Bool) {
         lock.withLock { stopped = true }
-        _ = try? store.add(Self.finishedKey(rank), 1)
+        if finished { _ = try? store.add(Self.finishedKey(rank), 1) }
     }
 
     static func beatKey(_ rank: Int) -> String { "csm/heartbeat/\(rank)" }
