@@ -20,6 +20,8 @@ public final class DecoderLayer {
     public let selfAttn: Attention
     public let mlp: MLP
     public let inputLayernorm: RMSNorm, postAttentionLayernorm: RMSNorm
+    /// Training: keep only the MLP's input for backward and run the MLP again there (`checkpoint`).
+    public var recomputeMLP = false
 
     public init(_ vb: VarBuilder, _ c: DecoderStackConfig) throws {
         selfAttn = try Attention(vb.pp("self_attn"), c)
@@ -30,7 +32,8 @@ public final class DecoderLayer {
 
     public func callAsFunction(_ x: Tensor, cos: Tensor, sin: Tensor, mask: Tensor?, cache: KVCache?) throws -> Tensor {
         let h = try x + selfAttn(inputLayernorm(x), cos: cos, sin: sin, mask: mask, cache: cache)
-        return try h + mlp(postAttentionLayernorm(h))
+        let n = try postAttentionLayernorm(h)
+        return try h + (recomputeMLP ? checkpoint(n) { [mlp] in try mlp($0) } : mlp(n))
     }
 }
 

@@ -553,3 +553,131 @@ struct AllocatorTuning {
 } allocator_tuning;
 }  // namespace
 #endif
+
+// ---- training memory (Sources/Torch/NN/{FrozenLinear,Checkpoint,MappedPages}.swift, Tensor+TrainingMemory.swift) ----
+#include <ATen/core/ivalue.h>
+#include <torch/csrc/autograd/autograd.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace {
+
+// x Wᵀ with W narrower than x: in W's dtype (native) or with W widened to x's for this product only.
+at::Tensor frozen_product(const at::Tensor &x, const at::Tensor &w, bool native) {
+  return native ? at::linear(x.to(w.scalar_type()), w).to(x.scalar_type()) : at::linear(x, w.to(x.scalar_type()));
+}
+
+// A frozen weight's linear that keeps nothing but the (resident) weight for backward: autograd through
+// `linear(x, w.to(f32))` would save the widened copy, twice the weight's bytes, from forward to backward.
+struct FrozenLinear : public torch::autograd::Function<FrozenLinear> {
+  static at::Tensor forward(torch::autograd::AutogradContext *ctx, const at::Tensor &x, const at::Tensor &w,
+                            bool native) {
+    ctx->save_for_backward({w});
+    ctx->saved_data["native"] = native;
+    return frozen_product(x, w, native);
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext *ctx,
+                                                 torch::autograd::variable_list grads) {
+    at::Tensor w = ctx->get_saved_variables()[0], g = grads[0];
+    at::Tensor grad_x = ctx->saved_data["native"].toBool() ? g.to(w.scalar_type()).matmul(w).to(g.scalar_type())
+                                                           : g.matmul(w.to(g.scalar_type()));
+    return {grad_x, at::Tensor(), at::Tensor()};
+  }
+};
+
+// The Swift closure a checkpoint recomputes; released with the autograd node that holds it.
+struct CheckpointBody : torch::CustomClassHolder {
+  ct_checkpoint_fn fn;
+  void *context;
+  void (*release)(void *);
+  CheckpointBody(ct_checkpoint_fn f, void *c, void (*r)(void *)) : fn(f), context(c), release(r) {}
+  ~CheckpointBody() override { if (release) release(context); }
+
+  at::Tensor operator()(const at::Tensor &x) const {
+    ct_tensor out = fn(context, ctorch::wrap(x));  // the callee owns (and frees) the input handle
+    if (out == nullptr) throw std::runtime_error(ctorch::last_error);
+    at::Tensor y = out->t;
+    ct_free(out);
+    return y;
+  }
+};
+
+struct Checkpoint : public torch::autograd::Function<Checkpoint> {
+  static at::Tensor forward(torch::autograd::AutogradContext *ctx, const at::Tensor &x,
+                            c10::intrusive_ptr<CheckpointBody> body) {
+    ctx->saved_data["rng"] = at::detail::getDefaultCPUGenerator().get_state();
+    ctx->saved_data["body"] = c10::IValue::make_capsule(body);
+    ctx->save_for_backward({x});
+    return (*body)(x);  // grad mode is off inside forward: nothing is recorded
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext *ctx,
+                                                 torch::autograd::variable_list grads) {
+    auto body = c10::static_intrusive_pointer_cast<CheckpointBody>(ctx->saved_data["body"].toCapsule());
+    at::Tensor x = ctx->get_saved_variables()[0].detach().requires_grad_(true);
+    auto gen = at::detail::getDefaultCPUGenerator();
+    at::Tensor now = gen.get_state();
+    gen.set_state(ctx->saved_data["rng"].toTensor());
+    at::Tensor y;
+    {
+      at::AutoGradMode enable(true);
+      try {
+        y = (*body)(x);
+      } catch (...) {
+        gen.set_state(now);
+        throw;
+      }
+    }
+    gen.set_state(now);
+    torch::autograd::backward({y}, {grads[0]});
+    return {x.grad(), at::Tensor()};
+  }
+};
+
+// Tensors of 2 MB and more on transparent huge pages (libtorch's own THP_MEM_ALLOC_ENABLE, read at the
+// first allocation): with the kernel's default THP mode `madvise`, each fresh multi-MB activation was
+// otherwise faulted in 4 KB at a time, which made an elementwise pass over a (9600, 8192) float tensor
+// 3-4× slower than the arithmetic. A value the user set wins.
+struct HugePageTensors {
+  HugePageTensors() { setenv("THP_MEM_ALLOC_ENABLE", "1", 0); }
+} huge_page_tensors;
+
+}  // namespace
+
+extern "C" {
+
+ct_tensor ct_frozen_linear(ct_tensor x, ct_tensor weight, int native) {
+  CT_TENSOR(FrozenLinear::apply(x->t, weight->t, native != 0))
+}
+
+ct_tensor ct_checkpoint(ct_tensor x, ct_checkpoint_fn fn, void *context, void (*release)(void *context)) {
+  // Owned from here on, so `release` runs exactly once whatever happens below.
+  auto body = c10::make_intrusive<CheckpointBody>(fn, context, release);
+  CT_TENSOR(Checkpoint::apply(x->t, body))
+}
+
+void ct_fail(const char *message) { ctorch::last_error = message ? message : "unknown error"; }
+
+int ct_release_mapped_pages(ct_tensor t) {
+  CT_STATUS({
+    const at::Tensor &x = t->t;
+    TORCH_CHECK(x.device().is_cpu(), "ct_release_mapped_pages: not a CPU tensor");
+    // Storages libtorch allocated are resizable; only borrowed memory (ct_from_blob) is not.
+    TORCH_CHECK(!x.storage().resizable(), "ct_release_mapped_pages: the tensor owns its memory");
+    const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+    const uintptr_t begin = reinterpret_cast<uintptr_t>(x.storage().data());
+    const uintptr_t first = (begin + page - 1) / page * page, last = (begin + x.storage().nbytes()) / page * page;
+    if (last > first && madvise(reinterpret_cast<void *>(first), last - first, MADV_DONTNEED) != 0)
+      throw std::runtime_error(std::string("madvise: ") + std::strerror(errno));
+  })
+}
+
+ct_tensor ct_addmm(ct_tensor input, ct_tensor mat1, ct_tensor mat2, double beta, double alpha) {
+  CT_TENSOR(at::addmm(input->t, mat1->t, mat2->t, beta, alpha))
+}
+
+}  // extern "C"

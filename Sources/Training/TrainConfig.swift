@@ -49,6 +49,12 @@ public struct TrainConfig: Codable, Equatable, Sendable {
     /// Seconds a multi-process run waits for a peer (rendezvous, a collective) before giving up;
     /// transformers' `ddp_timeout`.
     public var ddpTimeout = 1800.0
+    /// LoRA's frozen base weights: "bf16" (half the memory; products in bf16 where the hardware has it)
+    /// or "f32" (transformers' f32 numerics exactly). nil: bf16, as Unsloth loads the seed's model.
+    public var baseDtype: String? = nil
+    /// Activation checkpointing of the decoder layers' MLPs: "all" (default: 38 % less peak memory for
+    /// ~20 % more time on CSM-1B, BENCHMARKS.md), "depth" (the depth decoder's, most of the activations) or "none".
+    public var recomputeMlp = "all"
 
     public init() {}
 
@@ -64,6 +70,7 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         case maskSpeakerIds = "mask_speaker_ids", valFraction = "val_fraction", valEvery = "val_every"
         case tokenBudget = "token_budget", numContextTurns = "num_context_turns", resume, device, threads
         case logEvery = "log_every", ddpTimeout = "ddp_timeout"
+        case baseDtype = "base_dtype", recomputeMlp = "recompute_mlp"
     }
 
     /// The YAML/JSON key names, as the seed spells them.
@@ -106,6 +113,8 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         device = try v(.device, d.device)
         threads = try v(.threads, d.threads)
         logEvery = try v(.logEvery, d.logEvery)
+        baseDtype = try c.decodeIfPresent(String.self, forKey: .baseDtype)
+        recomputeMlp = try v(.recomputeMlp, d.recomputeMlp)
         ddpTimeout = try v(.ddpTimeout, d.ddpTimeout)
     }
 
@@ -155,6 +164,10 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         try need(loraDropout >= 0 && loraDropout < 1, "--lora_dropout must be in [0, 1)")
         try need(ddpTimeout > 0, "--ddp_timeout must be positive (seconds)")
         try need(saveEvery >= 0 && genEvery >= 0, "--save_every and --gen_every must be ≥ 0 (0 disables)")
+        try need(baseDtype == nil || ["f32", "bf16"].contains(baseDtype!), "--base_dtype must be f32 or bf16 (got \(baseDtype ?? ""))")
+        try need(baseDtype == nil || !(fullFinetune || loadIn4bit),
+                 "--base_dtype applies to LoRA's frozen base only, not with --full_finetune or --load_in_4bit")
+        try need(["none", "depth", "all"].contains(recomputeMlp), "--recompute_mlp must be none, depth or all (got \(recomputeMlp))")
     }
 }
 

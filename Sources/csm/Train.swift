@@ -48,6 +48,8 @@ struct Train: ParsableCommand {
     @Option(name: .both("device"), help: "auto, cpu, cuda, cuda:N or mps (default auto).") var device: String?
     @Option(name: .both("threads"), help: "CPU threads for libtorch (default: all cores).") var threads: Int?
     @Option(name: .both("nproc"), help: "Train data-parallel in N local processes (as torchrun --nproc-per-node N; Gloo).") var nproc: Int?
+    @Option(name: .both("base_dtype"), help: "LoRA's frozen base weights: bf16 (default; half the memory, bf16 products where the CPU/GPU has them) or f32 (transformers' f32 numerics).") var baseDtype: String?
+    @Option(name: .both("recompute_mlp"), help: "Recompute MLP activations in backward instead of keeping them: all (default), depth (the depth decoder's, most of the memory) or none (fastest).") var recomputeMlp: String?
     @Option(name: .both("ddp_timeout"), help: "Seconds a multi-process run waits for a peer before failing (default 1800).") var ddpTimeout: Double?
 
     /// Defaults, then the YAML file, then the flags that were given.
@@ -64,6 +66,7 @@ struct Train: ParsableCommand {
         set(decoderFraction, \.decoderFraction); set(valFraction, \.valFraction); set(valEvery, \.valEvery)
         set(tokenBudget, \.tokenBudget); set(numContextTurns, \.numContextTurns); set(device, \.device)
         set(threads, \.threads); set(ddpTimeout, \.ddpTimeout)
+        set(baseDtype, \.baseDtype); set(recomputeMlp, \.recomputeMlp)
         if loadIn4bit { c.loadIn4bit = true }
         if fullFinetune { c.fullFinetune = true }
         if useWandb { c.useWandb = true }

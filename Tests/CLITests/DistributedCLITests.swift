@@ -9,21 +9,25 @@ import Torch
     let cli = TrainCLITests()
     var root: URL { cli.root }
 
+    /// Two conversations (the tone conversation twice), so `--val_fraction` can hold one out.
     func preprocess() throws -> URL {
         let data = try cli.makeDataset()
+        try FileManager.default.copyItem(at: data.appendingPathComponent("en/tones"),
+                                         to: data.appendingPathComponent("en/tones2"))
         let pre = root.appendingPathComponent("pre")
         try cli.run(["preprocess", "--input_path", data.path, "--output_path", pre.path, "--model_id", TrainCLITests.model,
                      "--num_context_turns", "2"])
         return pre
     }
 
-    /// Exact-comparison settings: no dropout (each process draws its own), accumulation on, the
-    /// depth decoder on a seeded half of the frames.
+    /// Exact-comparison settings: f32 base weights (bf16 products round differently at different
+    /// batch shapes), no dropout (each process draws its own), accumulation on, the depth decoder
+    /// on a seeded half of the frames.
     func args(_ pre: URL, _ out: URL, batch: Int, steps: Int = 8) -> [String] {
         ["train", "--preprocessed_path", pre.path, "--output_dir", out.path, "--model_id", TrainCLITests.model,
          "--max_steps", "\(steps)", "--save_every", "4", "--batch_size", "\(batch)", "--gradient_accumulation_steps", "2",
          "--lora_r", "4", "--lora_alpha", "8", "--decoder_fraction", "0.5", "--learning_rate", "1e-3",
-         "--gen_every", "0", "--device", "cpu", "--threads", "1"]
+         "--gen_every", "0", "--device", "cpu", "--threads", "1", "--base_dtype", "f32"]
     }
 
     func metrics(_ out: URL, _ key: String) throws -> [Double] {
@@ -34,13 +38,15 @@ import Torch
         defer { try? FileManager.default.removeItem(at: root) }
         let pre = try preprocess()
         let one = root.appendingPathComponent("one"), two = root.appendingPathComponent("two")
-        try cli.run(args(pre, one, batch: 2))
-        let log = try cli.run(args(pre, two, batch: 1) + ["--nproc", "2"])
+        let validation = ["--val_fraction", "0.3", "--val_every", "4"]  // 3 of 7 samples, sharded over ranks
+        try cli.run(args(pre, one, batch: 2) + validation)
+        let log = try cli.run(args(pre, two, batch: 1) + validation + ["--nproc", "2"])
         #expect(log.contains("on 2 ranks"))
 
-        for key in ["loss", "backbone_loss", "depth_loss", "grad_norm"] {
-            let a = try metrics(one, key), b = try metrics(two, key)
-            #expect(a.count == 8 && b.count == 8, "\(key)")
+        for key in ["loss", "backbone_loss", "depth_loss", "grad_norm", "val_loss", "val_depth_loss"] {
+            let rows = { (out: URL) in try MetricsLog.read(out.appendingPathComponent("metrics.jsonl")).compactMap { $0[key] as? Double } }
+            let a = try rows(one), b = try rows(two)
+            #expect(a.count == (key.hasPrefix("val") ? 2 : 8) && b.count == a.count, "\(key)")
             for (x, y) in zip(a, b) { #expect(abs(x - y) <= 1e-5, "\(key): \(a) vs \(b)") }
         }
         let a = try Safetensors.read(one.appendingPathComponent("adapter_model.safetensors"))
@@ -136,6 +142,22 @@ import Torch
         let state = try Checkpoint.loadState(last)
         #expect(state.globalStep >= 4 && state.worldSize == 2)
         #expect(FileManager.default.fileExists(atPath: last.appendingPathComponent("adapter_model.safetensors").path))
+    }
+
+    @Test func ranksWithDifferentSettingsRefuseToTrain() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let pre = try preprocess()
+        let out = root.appendingPathComponent("run"), port = try LocalLauncher.freePort()
+        let logs = (0 ..< 2).map { root.appendingPathComponent("rank\($0).log") }
+        let ranks = try (0 ..< 2).map { try startRank($0, port: port, args(pre, out, batch: 1 + $0), log: logs[$0]) }
+        let started = Date()
+        for p in ranks { p.waitUntilExit() }
+        #expect(ranks.allSatisfy { $0.terminationStatus == 1 })
+        #expect(Date().timeIntervalSince(started) < 60)
+        let messages = try logs.map { try String(contentsOf: $0, encoding: .utf8) }
+        #expect(messages[1].contains("rank 1 trains something else than rank 0: batch_size 2 (rank 0: 1)"), "\(messages[1])")
+        #expect(messages[0].contains("rank(s) 1 train something else than rank 0"), "\(messages[0])")
+        #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("metrics.jsonl").path))
     }
 
     @Test func aRankWithoutPeersGivesUpAfterTheTimeout() throws {

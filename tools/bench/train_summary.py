@@ -14,9 +14,19 @@ mem = int(open("/proc/meminfo").readline().split()[1]) // 1024 // 1024
 load = open("/proc/loadavg").read().split()[:3]
 lines = [f"\n### {datetime.date.today()} — {cpu or platform.machine()}, {subprocess.getoutput('nproc')} cores, {mem} GiB, "
          f"{threads} threads, load {' '.join(load)} at the end\n",
-         "| decoder fraction | ours s/step | HF+PEFT s/step | speed-up | ours peak RSS | HF peak RSS | RSS ratio | step-1 loss ours / HF |",
-         "|---|---:|---:|---:|---:|---:|---:|---|"]
+         "| decoder fraction | ours s/step | HF+PEFT s/step | speed-up | ours peak RSS | HF peak RSS | RSS ratio | step-1 loss ours / HF | ours: base, recompute_mlp |",
+         "|---|---:|---:|---:|---:|---:|---:|---|---|"]
 ok = True
+
+
+def settings(ours):
+    """How our side ran (older train-bench lines predate these fields: f32, no recomputation)."""
+    base = ours.get("base_dtype", "f32")
+    if base != "f32":
+        base += f" ({ours.get('product', '?')} products)"
+    return f"{base}, {ours.get('recompute_mlp', 'none')}"
+
+
 for ours, theirs in zip(rows[::2], rows[1::2]):
     f = ours["decoder_fraction"]
     speed = theirs["s_per_step"] / ours["s_per_step"]
@@ -26,7 +36,7 @@ for ours, theirs in zip(rows[::2], rows[1::2]):
         ok = False
     lines.append(f"| {f:g} | {ours['s_per_step']:.1f} | {theirs['s_per_step']:.1f} | {speed:.2f}× | "
                  f"{ours['peak_rss_bytes']/2**30:.1f} GiB | {theirs['peak_rss_bytes']/2**30:.1f} GiB | {rss:.0%} | "
-                 f"{l1:.4f} / {l2:.4f} |")
+                 f"{l1:.4f} / {l2:.4f} | {settings(ours)} |")
 text = "\n".join(lines) + "\n"
 print(text)
 with open("BENCHMARKS.md", "a") as out:

@@ -236,6 +236,28 @@ ct_tensor ct_nf4_dequantize(ct_tensor packed, ct_tensor absmax, ct_tensor code, 
 ct_tensor ct_nf4_linear(ct_tensor x, ct_tensor packed, ct_tensor absmax, ct_tensor code, int64_t block_size,
                         int64_t out_features, int64_t in_features);
 
+// ---- training memory (Sources/Torch/NN/{FrozenLinear,Checkpoint,MappedPages}.swift, Tensor+TrainingMemory.swift) ----
+// x Wᵀ for a frozen W held in a narrower dtype than x (bf16 under f32 activations), as an autograd
+// function that saves only W, which is resident anyway: native != 0 multiplies in W's dtype (x rounded to
+// it, f32 accumulation, the result widened back to x's dtype); native == 0 widens W to x's dtype for the
+// product and again in backward instead of keeping the wide copy. Gradient for x only.
+ct_tensor ct_frozen_linear(ct_tensor x, ct_tensor weight, int native);
+// Activation checkpointing (torch.utils.checkpoint, reentrant): fn(context, x) runs without keeping its
+// activations; backward runs it again with grad enabled and the default CPU generator as it was (so
+// dropout draws the same masks) and backpropagates through the recomputed graph, which accumulates the
+// gradients of the parameters fn uses. fn returns a new handle, or NULL after ct_fail(message).
+// release(context) runs once the graph no longer needs fn.
+typedef ct_tensor (*ct_checkpoint_fn)(void *context, ct_tensor x);
+ct_tensor ct_checkpoint(ct_tensor x, ct_checkpoint_fn fn, void *context, void (*release)(void *context));
+// Sets this thread's ct_last_error message (for callbacks that fail).
+void ct_fail(const char *message);
+// Drops the resident pages of a CPU tensor that borrows external memory (a memory-mapped file) from this
+// process (madvise MADV_DONTNEED on the whole pages inside it); a later read maps them in again from
+// the file. Fails for tensors that own their memory, whose contents this would destroy.
+int ct_release_mapped_pages(ct_tensor t);
+// beta·input + alpha·(mat1 @ mat2) in one pass over the output (LoRA's update onto the frozen output).
+ct_tensor ct_addmm(ct_tensor input, ct_tensor mat1, ct_tensor mat2, double beta, double alpha);
+
 #ifdef __cplusplus
 }
 #endif

@@ -16,6 +16,8 @@ public final class Linear {
     public var bias: Tensor?
     public var adapter: LinearAdapter?
     public private(set) var quantizedWeight: NF4Tensor?
+    /// Set by `storeFrozen(as:product:)`: how the narrower frozen weight meets wider activations.
+    public private(set) var frozenProduct: FrozenProduct?
     public let inFeatures: Int
     public let outFeatures: Int
 
@@ -27,7 +29,14 @@ public final class Linear {
     }
 
     public func callAsFunction(_ x: Tensor) throws -> Tensor {
-        let y = try quantizedWeight.map { try nf4Linear(x, weight: $0, bias: bias) } ?? x.linear(weight, bias: bias)
+        let y: Tensor
+        if let quantizedWeight {
+            y = try nf4Linear(x, weight: quantizedWeight, bias: bias)
+        } else if let frozenProduct, weight.dtype != x.dtype {
+            y = try frozenLinear(x, weight: weight, bias: bias, product: frozenProduct)
+        } else {
+            y = try x.linear(weight, bias: bias)
+        }
         guard let adapter else { return y }
         return try adapter(x, base: y)
     }
@@ -38,6 +47,16 @@ public final class Linear {
         guard quantizedWeight == nil else { return }
         quantizedWeight = try NF4Tensor.quantize(weight, blockSize: blockSize, doubleQuant: doubleQuant)
         weight = try Tensor.empty([0], dtype: weight.dtype, device: weight.device)
+    }
+
+    /// Holds the frozen weight in `dtype` (bf16 for LoRA's base) and multiplies it with activations of
+    /// another dtype by `product`. A weight borrowed from a memory-mapped file gives its pages back.
+    public func storeFrozen(as dtype: DType, product: FrozenProduct) throws {
+        frozenProduct = product
+        guard weight.dtype != dtype else { return }
+        let narrow = try weight.detach().to(dtype)
+        try? weight.releaseMappedPages()  // throws for owned memory, which is freed with the tensor instead
+        weight = narrow
     }
 }
 
