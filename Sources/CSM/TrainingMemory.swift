@@ -21,6 +21,11 @@ extension CSMForConditionalGeneration {
     /// Activation checkpointing of the MLP of every decoder layer of the chosen stacks. The depth decoder's
     /// MLPs hold most of a step's activations: each of its 4 layers keeps 4 × 8192 floats for every
     /// (frame, codebook) position, 1.2 GB per layer at 300 frames; the backbone's see 32× fewer positions.
+    /// Whether some decoder layer recomputes its MLP in backward.
+    public var recomputesMLPs: Bool {
+        (backboneModel.layers + depthDecoder.model.layers).contains { $0.recomputeMLP }
+    }
+
     public func recomputeMLPs(backbone: Bool, depthDecoder depth: Bool) {
         for layer in backboneModel.layers { layer.recomputeMLP = backbone }
         for layer in depthDecoder.model.layers { layer.recomputeMLP = depth }

@@ -64,9 +64,9 @@ public final class Trainer {
     /// Batches of each epoch (sample indices): the seeded `Batcher` unless `order` gives them
     /// (a reference run's order in tests); with several ranks, this rank's shard of them.
     let order: (Int) -> [[Int]]
-    /// Data-parallel training: this rank's group and DDP's gradient reducer (nil: one process).
+    /// Data-parallel training: this rank's group and how gradients are averaged (nil: one process).
     let distributed: DataParallel?
-    let reducer: GradientReducer?
+    let gradientSync: GradientSync?
     /// Only rank 0 writes checkpoints, weights, metrics and samples.
     var isMain: Bool { distributed?.isMain ?? true }
 
@@ -100,7 +100,7 @@ public final class Trainer {
         let global = order ?? batcher.batches(epoch:)
         self.order = distributed.map { d in { d.shard(global($0), lengths: lengths) } } ?? global
         self.distributed = distributed
-        reducer = try distributed?.makeReducer(parameters.map(\.tensor))
+        gradientSync = try distributed?.gradientSync(parameters.map(\.tensor), recomputing: model.recomputesMLPs)
         let batchesPerEpoch = self.order(0).count
         stepsPerEpoch = (batchesPerEpoch + config.gradientAccumulationSteps - 1) / config.gradientAccumulationSteps
         let total = config.maxSteps > 0 ? config.maxSteps : Int((config.nEpochs * Double(stepsPerEpoch)).rounded(.up))
@@ -149,7 +149,7 @@ public final class Trainer {
         let progress = isMain ? TrainingProgress(total: state.totalSteps, log: io.log) : nil
         io.log("[train] \(train.count) samples, \(validation.count) validation, \(stepsPerEpoch) steps/epoch, "
             + "\(state.totalSteps) steps; trainable parameters: \(parameters.reduce(0) { $0 + $1.tensor.count })"
-            + (distributed.map { " on \($0.worldSize) ranks (Gloo)" } ?? ""))
+            + (distributed.map { " on \($0.worldSize) ranks (Gloo), gradients averaged \(gradientSync!)" } ?? ""))
 
         var lastCheckpoint = Checkpoint.latest(in: outputDir)?.path
         var epochBatches = order(state.epoch)
@@ -240,11 +240,13 @@ public final class Trainer {
             let backbone = try loss.backboneSum / backboneTargets
             let depth = try loss.depthSum / depthTargets
             let total = try backbone + depth
-            if let distributed, let reducer {
-                // DDP's reducer averages over ranks; scaling by their number makes that the sum.
-                // It communicates only during the step's last backward (no_sync for the others).
+            if let distributed {
+                // The ranks' gradients are averaged; scaling by their number makes that the sum.
+                // DDP's reducer communicates during the step's last backward (no_sync for the others).
                 let objective = try total * Double(distributed.worldSize)
-                if k == batches.count - 1 { try reducer.prepareForBackward([objective]) }
+                if k == batches.count - 1, case .duringBackward(let reducer) = gradientSync {
+                    try reducer.prepareForBackward([objective])
+                }
                 try objective.backward()
             } else {
                 try total.backward()
@@ -254,6 +256,7 @@ public final class Trainer {
             result.depth += try depth.item()
             result.positions += batch.layouts.reduce(0) { $0 + $1.count }
         }
+        if case .afterBackward(let allReduce) = gradientSync { try allReduce.averageGradients() }
         result.interrupted = Interrupt.shared.requested
         if let distributed {  // the step's figures over all ranks, and one decision to stop
             let sums = try distributed.sum([result.loss, result.backbone, result.depth, Double(result.positions),

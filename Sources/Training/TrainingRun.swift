@@ -43,7 +43,7 @@ public struct TrainingRun {
         Runtime.manualSeed(UInt64(config.seed))
         let lora = LoRAConfig(rank: config.loraR, alpha: config.loraAlpha, dropout: config.loraDropout)
         let parameters: [Torch.NamedParameter]
-        try config.applyMemorySettings(to: model, device: device, distributed: distributed != nil, log: log)
+        try config.applyMemorySettings(to: model, device: device, log: log)
         if config.fullFinetune {
             parameters = try model.makeTrainable()
         } else {

@@ -34,14 +34,16 @@ import Torch
         try MetricsLog.read(out.appendingPathComponent("metrics.jsonl")).map { $0[key] as! Double }
     }
 
-    @Test func twoProcessesTrainAsOneWithTwiceTheBatch() throws {
+    /// With recomputed MLPs the gradients are averaged after backward, without by DDP's reducer during it.
+    @Test(arguments: ["all", "none"]) func twoProcessesTrainAsOneWithTwiceTheBatch(recomputeMLP: String) throws {
         defer { try? FileManager.default.removeItem(at: root) }
         let pre = try preprocess()
         let one = root.appendingPathComponent("one"), two = root.appendingPathComponent("two")
-        let validation = ["--val_fraction", "0.3", "--val_every", "4"]  // 3 of 7 samples, sharded over ranks
-        try cli.run(args(pre, one, batch: 2) + validation)
-        let log = try cli.run(args(pre, two, batch: 1) + validation + ["--nproc", "2"])
-        #expect(log.contains("on 2 ranks"))
+        let settings = ["--val_fraction", "0.3", "--val_every", "4",  // 3 of 7 samples, sharded over ranks
+                        "--recompute_mlp", recomputeMLP]
+        try cli.run(args(pre, one, batch: 2) + settings)
+        let log = try cli.run(args(pre, two, batch: 1) + settings + ["--nproc", "2"])
+        #expect(log.contains("on 2 ranks (Gloo), gradients averaged " + (recomputeMLP == "none" ? "during" : "after")))
 
         for key in ["loss", "backbone_loss", "depth_loss", "grad_norm", "val_loss", "val_depth_loss"] {
             let rows = { (out: URL) in try MetricsLog.read(out.appendingPathComponent("metrics.jsonl")).compactMap { $0[key] as? Double } }

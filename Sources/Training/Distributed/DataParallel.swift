@@ -105,8 +105,12 @@ public final class DataParallel {
         try withNoGrad { for t in tensors { try group.broadcast(t, from: 0) } }
     }
 
-    public func makeReducer(_ parameters: [Tensor]) throws -> GradientReducer {
-        try GradientReducer(parameters: parameters, group: group)
+    /// How the ranks' gradients are averaged: during backward by DDP's reducer, or after it when
+    /// backward recomputes activations (the reducer cannot follow parameters used inside a
+    /// recomputation).
+    public func gradientSync(_ parameters: [Tensor], recomputing: Bool) throws -> GradientSync {
+        recomputing ? .afterBackward(BucketedAllReduce(parameters: parameters, group: group))
+            : .duringBackward(try GradientReducer(parameters: parameters, group: group))
     }
 
     /// Tells the peers this rank ends normally, and stops watching them.
@@ -123,6 +127,18 @@ public final class DataParallel {
         while heartbeat.verdict == nil, Date() < deadline { Thread.sleep(forTimeInterval: 0.2) }
         if let verdict = heartbeat.verdict { return DistributedError.peerFailed(verdict) }
         return error
+    }
+}
+
+public enum GradientSync: CustomStringConvertible {
+    case duringBackward(GradientReducer)
+    case afterBackward(BucketedAllReduce)
+
+    public var description: String {
+        switch self {
+        case .duringBackward: return "during backward (DDP's reducer)"
+        case .afterBackward: return "after backward (MLPs are recomputed)"
+        }
     }
 }
 
