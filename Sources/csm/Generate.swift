@@ -64,7 +64,7 @@ struct Generate: ParsableCommand {
     }
 
     func run() throws {
-        let (device, dtype) = try runtime.resolve()
+        let (device, dtype) = try runtime.resolve(bf16WhereFast: true)
         let folder = try ModelLocator.resolve(modelId)
         let model = try CSMForConditionalGeneration.load(folder: folder, dtype: dtype, device: device)
         if let adapter {
