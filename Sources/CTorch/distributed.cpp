@@ -79,8 +79,6 @@ int ct_group_broadcast(ct_group g, ct_tensor t, int root) {
   })
 }
 
-int ct_group_barrier(ct_group g) { CT_STATUS(g->group->barrier()->wait()) }
-
 void ct_group_free(ct_group g) { delete g; }
 
 ct_reducer ct_reducer_new(ct_group g, const ct_tensor *params, int64_t n, int64_t bucket_cap_bytes,

@@ -213,7 +213,6 @@ ct_group ct_group_gloo(ct_store s, int rank, int size, int64_t timeout_ms);
 int ct_group_allreduce_sum(ct_group g, ct_tensor t);
 // Rank `root`'s values, in place on every rank, waited for.
 int ct_group_broadcast(ct_group g, ct_tensor t, int root);
-int ct_group_barrier(ct_group g);
 void ct_group_free(ct_group g);
 // c10d::Reducer over the n parameters (buckets of at most bucket_cap_bytes): once armed by
 // ct_reducer_prepare_for_backward, the next backward averages their gradients over the group.

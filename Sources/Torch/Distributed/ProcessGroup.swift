@@ -35,9 +35,4 @@ public final class ProcessGroup: @unchecked Sendable {
     public func broadcast(_ tensor: Tensor, from root: Int) throws {
         try check(ct_group_broadcast(handle, tensor.handle, Int32(root)))
     }
-
-    /// Returns once every rank has called it.
-    public func barrier() throws {
-        try check(ct_group_barrier(handle))
-    }
 }
