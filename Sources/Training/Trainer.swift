@@ -94,7 +94,7 @@ public final class Trainer {
         // With W ranks the global batches are those of one process with W times the batch (or
         // token budget), and each rank takes its slice of every one.
         let world = distributed?.worldSize ?? 1
-        let lengths = train.map { $0.turns.reduce(0) { $0 + $1.textIds.count + $1.codes.count + 1 } }
+        let lengths = train.map(\.positions)
         let batcher = Batcher(lengths: lengths, batchSize: config.batchSize * world,
                               tokenBudget: config.tokenBudget * world, seed: config.seed)
         let global = order ?? batcher.batches(epoch:)
@@ -134,7 +134,7 @@ public final class Trainer {
         try FileManager.default.createDirectory(at: outputDir, withIntermediateDirectories: true)
         try distributed?.checkSameRun([
             "training samples": Double(train.count), "validation samples": Double(validation.count),
-            "positions": Double(train.reduce(0) { $0 + $1.turns.reduce(0) { $0 + $1.textIds.count + $1.codes.count } }),
+            "positions": Double(train.reduce(0) { $0 + $1.positions }),
             "optimizer steps": Double(state.totalSteps), "batch_size": Double(config.batchSize),
             "gradient_accumulation_steps": Double(config.gradientAccumulationSteps), "seed": Double(config.seed),
             "trainable parameters": Double(parameters.reduce(0) { $0 + $1.tensor.count }),
@@ -376,4 +376,9 @@ func gradNorm(_ parameters: [Tensor]) throws -> Double {
 /// Peak resident memory of this process, in MB.
 func peakMemoryMB() -> Double {
     Double(Runtime.peakResidentBytes ?? 0) / 1_048_576
+}
+
+extension Sample {
+    /// Sequence positions of the sample: each turn's text, its frames and the audio-end frame.
+    var positions: Int { turns.reduce(0) { $0 + $1.textIds.count + $1.codes.count + 1 } }
 }

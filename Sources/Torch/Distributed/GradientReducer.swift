@@ -8,9 +8,7 @@ import CTorch
 /// Backward passes that are not armed just accumulate locally, which is how gradient
 /// accumulation skips communication on all but the last micro-batch (DDP's `no_sync`).
 public final class GradientReducer: @unchecked Sendable {
-    let handle: OpaquePointer
-    let group: ProcessGroup
-    let parameters: [Tensor]
+    let handle: OpaquePointer  // the c10d Reducer holds its own references to the group and the parameters
 
     /// - Parameters:
     ///   - bucketCapMB: DDP's `bucket_cap_mb`.
@@ -22,8 +20,6 @@ public final class GradientReducer: @unchecked Sendable {
                                           findUnusedParameters ? 1 : 0)
         else { throw TorchError.last }
         self.handle = handle
-        self.group = group
-        self.parameters = parameters
     }
 
     deinit { ct_reducer_free(handle) }
