@@ -9,12 +9,16 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "csm", targets: ["csm"]),
+        .executable(name: "csm-bench", targets: ["csm-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
+        // MARK: Libraries (Sources/<Name>): the model, its codec and tokenizer, training, data, hub access.
+
         // The C++ shim: a C header over ATen/autograd. Thin on purpose; logic lives in Swift.
         .target(
             name: "CTorch",
@@ -32,8 +36,6 @@ let package = Package(
         ),
         // Tensors, autograd, safetensors, nn building blocks and optimizers.
         .target(name: "Torch", dependencies: ["CTorch"]),
-        // Shim overhead, matmul and AdamW timings next to Python torch (scripts/bench_torch.sh).
-        .executableTarget(name: "torch-bench", dependencies: ["Torch"], path: "Sources/torch-bench"),
         // libsndfile + libsoxr from the system (module map only; soxr needs no extra flags).
         .systemLibrary(
             name: "CAudio",
@@ -42,26 +44,24 @@ let package = Package(
         ),
         // Audio files in and out, resampling, mono down-mix. No libtorch.
         .target(name: "Audio", dependencies: ["CAudio"]),
-        .executableTarget(name: "audio-bench", dependencies: ["Audio"], path: "Sources/AudioBench"),
         // The CSM-1B model: config, backbone, depth decoder, loss, LoRA.
         // Generation (Sources/CSM/Generation) reads context wavs and speaks through the codec and the tokenizer.
         .target(name: "CSM", dependencies: ["Torch", "Mimi", "Tokenizer", "Audio"]),
-        .executableTarget(name: "csm-bench", dependencies: ["CSM", "Torch"], path: "Sources/CSMBench"),
-        .executableTarget(name: "generation-bench", dependencies: ["CSM", "Torch"], path: "Sources/GenerationBench"),
         // The Mimi audio codec: SEANet + transformer + split RVQ, encode/decode as transformers' MimiModel.
         .target(name: "Mimi", dependencies: ["Torch"]),
-        .executableTarget(name: "mimi-bench", dependencies: ["Mimi", "Torch"], path: "Sources/MimiBench"),
         // The training loop and everything around it: config (flags + YAML), schedules, loggers.
-        .target(name: "Training", dependencies: ["Torch", "CSM", "Dataset", "Hub", "Tokenizer", "Yams"]),
-        .executableTarget(name: "train-bench", dependencies: ["Training", "CSM", "Torch"], path: "Sources/TrainBench"),
+        .target(name: "Training", dependencies: ["Torch", "CSM", "Dataset", "Hub", "Tokenizer", "ConsoleProgress", "Yams"]),
         // `csm preprocess`: dataset walk, skips, segment shards + manifest, and the reader for training.
-        .target(name: "Dataset", dependencies: ["Torch", "Audio", "CSM", "Mimi", "Tokenizer"]),
-        .executableTarget(name: "dataset-bench", dependencies: ["Dataset", "Audio"], path: "Sources/DatasetBench"),
+        .target(name: "Dataset", dependencies: ["Torch", "Audio", "CSM", "Mimi", "Tokenizer", "ConsoleProgress",
+                                                .product(name: "Crypto", package: "swift-crypto")]),
         // Llama-3 byte-level BPE from tokenizer.json, and CSM's turn layout. Pure Swift (Foundation only).
         .target(name: "Tokenizer"),
-        .executableTarget(name: "tokenizer-bench", dependencies: ["Tokenizer"], path: "Sources/TokenizerBench"),
         // Model resolution: local folder or hub id through the Hugging Face cache, downloading what is missing.
-        .target(name: "Hub"),
+        .target(name: "Hub", dependencies: ["ConsoleProgress", .product(name: "Crypto", package: "swift-crypto")]),
+        // The progress bar of downloads, preprocessing and training: redrawn on a terminal, plain lines in logs.
+        .target(name: "ConsoleProgress"),
+
+        // MARK: The `csm` command line (Sources/csm): preprocess, train, generate, merge, eval, tokenize, encode.
         .executableTarget(
             name: "csm",
             dependencies: [
@@ -76,22 +76,34 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "TorchTests", dependencies: ["Torch"], resources: []),
+
+        // MARK: Benchmarks (Sources/csm-bench): `csm-bench torch|audio|forward-backward|generation|mimi|train|dataset|
+        // tokenizer`, the Swift side of each comparison that scripts/bench*.sh and tools/bench/*.py run.
+        .executableTarget(
+            name: "csm-bench",
+            dependencies: [
+                "Torch", "Audio", "CSM", "Mimi", "Tokenizer", "Dataset", "Training",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        // MARK: Tests (Tests/<Name>); the committed fixtures they compare against are in Tests/Fixtures.
+        .testTarget(name: "TorchTests", dependencies: ["Torch", "TestSupport"], resources: []),
         // Test helpers shared by test targets (a loopback HTTP server).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "HubTests", dependencies: ["Hub", "TestSupport"]),
+        .testTarget(name: "HubTests", dependencies: ["Hub", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"]),
         // Runs the built `csm` binary end to end (it must be built: swift build --build-tests builds it).
-        .testTarget(name: "CLITests", dependencies: ["Audio", "Dataset", "Tokenizer", "Torch", "Training"]),
+        .testTarget(name: "CLITests", dependencies: ["Audio", "CSM", "Dataset", "Tokenizer", "Torch", "Training", "TestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "CSM", "Torch", "TestSupport"]),
-        .testTarget(name: "AudioTests", dependencies: ["Audio"]),
-        .testTarget(name: "CSMTests", dependencies: ["CSM", "Torch"]),
-        .testTarget(name: "GenerationTests", dependencies: ["CSM", "Torch", "Mimi", "Tokenizer", "Audio"]),
+        .testTarget(name: "AudioTests", dependencies: ["Audio", "TestSupport"]),
+        .testTarget(name: "CSMTests", dependencies: ["CSM", "Torch", "TestSupport"]),
+        .testTarget(name: "GenerationTests", dependencies: ["CSM", "Torch", "Mimi", "Tokenizer", "Audio", "TestSupport"]),
         .testTarget(name: "DatasetTests", dependencies: ["Dataset", "Audio", "CSM", "Mimi", "Tokenizer", "Torch"]),
-        .testTarget(name: "NF4Tests", dependencies: ["Torch"]),
-        .testTarget(name: "MimiTests", dependencies: ["Mimi", "Torch"]),
+        .testTarget(name: "NF4Tests", dependencies: ["Torch", "TestSupport"]),
+        .testTarget(name: "MimiTests", dependencies: ["Mimi", "Torch", "TestSupport"]),
         // The tiny model `make demo` runs on loads in every loader and matches transformers.
-        .testTarget(name: "DemoTests", dependencies: ["CSM", "Mimi", "Tokenizer", "Torch"]),
+        .testTarget(name: "DemoTests", dependencies: ["CSM", "Mimi", "Tokenizer", "Torch", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5],
     cxxLanguageStandard: .cxx20

@@ -23,12 +23,12 @@ mkdir -p "$RESULTS"
 [ -x "$PY" ] || { echo "run make venv first"; exit 1; }
 echo "[bench] preparing $CACHE (first time: writes ~6 GB)"
 $PY tools/bench/train_step.py prepare "$CACHE"
-swift build -c release --scratch-path "$SCRATCH" --product train-bench >/dev/null
+swift build -c release --scratch-path "$SCRATCH" --product csm-bench >/dev/null
 
 files=()
 for fraction in ${FRACTIONS:-1.0 0.0625}; do
   echo "[bench] decoder fraction $fraction: csm-swift"
-  "$SCRATCH/release/train-bench" "$CACHE" "$CACHE/train_sample.json" --steps "$STEPS" --decoder-fraction "$fraction" \
+  "$SCRATCH/release/csm-bench" train "$CACHE" "$CACHE/train_sample.json" --steps "$STEPS" --decoder-fraction "$fraction" \
     --threads "$THREADS" ${ours_options[@]+"${ours_options[@]}"} | tee "$RESULTS/ours-$fraction.json"
   echo "[bench] decoder fraction $fraction: transformers+peft"
   $PY tools/bench/train_step.py run "$CACHE" --steps "$STEPS" --decoder-fraction "$fraction" --threads "$THREADS" \

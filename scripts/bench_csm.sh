@@ -11,6 +11,6 @@ swift build -c release --product csm-bench --scratch-path .build-csm-release >/d
 BIN=.build-csm-release/release/csm-bench
 $PY tools/bench/csm_forward_backward.py prepare "$DIR"
 cat "$DIR/model.safetensors" > /dev/null  # same warm page cache for both sides
-"$BIN" "$DIR" "$DIR/sample.json" --threads "$THREADS" --repeats 2
+"$BIN" forward-backward "$DIR" "$DIR/sample.json" --threads "$THREADS" --repeats 2
 $PY tools/bench/csm_forward_backward.py run "$DIR" --threads "$THREADS" --repeats 2 2>/dev/null
-"$BIN" "$DIR" "$DIR/sample.json" --threads "$THREADS" --repeats 2 --dtype bf16
+"$BIN" forward-backward "$DIR" "$DIR/sample.json" --threads "$THREADS" --repeats 2 --dtype bf16

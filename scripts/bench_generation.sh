@@ -8,9 +8,9 @@ model=${1:-.bench-cache/csm-1b-random}
 dtype=${2:-f32}
 frames=${FRAMES:-125}
 threads=${THREADS:-$(nproc)}
-swift build -c release --product generation-bench >/dev/null
-bin=$(swift build -c release --show-bin-path)/generation-bench
+swift build -c release --product csm-bench >/dev/null
+bin=$(swift build -c release --show-bin-path)/csm-bench
 tools/.venv/bin/python tools/bench/generation.py --model "$model" --write --frames 1 --threads "$threads" >/dev/null 2>&1
-"$bin" --model "$model" --frames "$frames" --dtype "$dtype" --threads "$threads"
+"$bin" generation --model "$model" --frames "$frames" --dtype "$dtype" --threads "$threads"
 tools/.venv/bin/python tools/bench/generation.py --model "$model" --frames "$frames" --dtype "$dtype" \
   --threads "$threads" 2>/dev/null | grep '^transformers'

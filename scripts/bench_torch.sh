@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Foundation benchmarks: the C shim (torch-bench, release build) next to the same work through Python
+# Foundation benchmarks: the C shim (csm-bench torch, release build) next to the same work through Python
 # torch, in the same run and with the same thread count. Appends (or replaces) the
 # "Foundation (shim)" section of BENCHMARKS.md.
 #
@@ -11,7 +11,7 @@ THREADS=${THREADS:-"1 $(nproc)"}
 PY=${PY:-tools/.venv/bin/python}
 SCRATCH=${SCRATCH:-.build}
 
-swift build -c release --scratch-path "$SCRATCH" --product torch-bench >&2
+swift build -c release --scratch-path "$SCRATCH" --product csm-bench >&2
 load=$(cut -d' ' -f1-3 /proc/loadavg)
 # For each measure, alternate the two sides ROUNDS times and keep each side's best figure, so that
 # bursts of load from other processes on this shared machine penalise neither side in particular.
@@ -21,7 +21,7 @@ swift_out="" python_out=""
 for threads in $THREADS; do
   for measure in $MEASURES; do
     for round in $(seq "$ROUNDS"); do
-      swift_out+=$("$SCRATCH/release/torch-bench" --threads "$threads" --only "$measure")$'\n'
+      swift_out+=$("$SCRATCH/release/csm-bench" torch --threads "$threads" --only "$measure")$'\n'
       python_out+=$("$PY" tools/bench/torch_foundation.py --threads "$threads" --only "$measure" 2>/dev/null)$'\n'
     done
     values() { echo "$1" | grep "\"$measure\".*\"threads\": $threads}" | grep -o '"value": [0-9.]*' | cut -d' ' -f2 | tr '\n' ' '; }
@@ -59,7 +59,7 @@ lines = [
     f"Machine: {os.cpu_count()}-core {platform.machine()} ({cpu}), {mem:.0f} GiB; {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC; "
     f"load average at start {os.environ['LOAD']} (the machine is shared, so absolute figures move between runs; "
     "both columns come from the same run).",
-    f"Command: `scripts/bench_torch.sh` (release `torch-bench` vs `tools/bench/torch_foundation.py`, "
+    f"Command: `scripts/bench_torch.sh` (release `csm-bench torch` vs `tools/bench/torch_foundation.py`, "
     f"torch {torch.__version__} on both sides, the same thread count on both (torch.set_num_threads). Each measure runs "
     f"{os.environ['ROUNDS']} times per side, the sides alternating, each run the best of 5 repeats (3 for matmul) after a "
     "warm-up; the table shows each side's best.",

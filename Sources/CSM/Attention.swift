@@ -23,9 +23,10 @@ public final class KVCache {
 }
 
 /// `CsmAttention`: grouped-query attention with RoPE; scaled_dot_product_attention broadcasts the kv heads
-/// (`enable_gqa`) instead of repeating them.
+/// (`enable_gqa`) instead of repeating them. The projections are dense `Linear`s as loaded; training
+/// may replace them (see `linearSlots`).
 public final class Attention {
-    public let qProj: Linear, kProj: Linear, vProj: Linear, oProj: Linear
+    public var qProj: any LinearLayer, kProj: any LinearLayer, vProj: any LinearLayer, oProj: any LinearLayer
     let heads: Int, kvHeads: Int, headDim: Int
 
     public init(_ vb: VarBuilder, _ c: DecoderStackConfig) throws {

@@ -6,7 +6,7 @@ import Torch
 /// (`lm_head` → `lmHead`, …) so the weights load by walking the module tree.
 public final class CSMForConditionalGeneration {
     public let config: CSMConfig
-    public let lmHead: Linear
+    public var lmHead: any LinearLayer
     public let embedTextTokens: Embedding
     public let backboneModel: BackboneModel
     public let depthDecoder: DepthDecoderForCausalLM
@@ -46,8 +46,9 @@ public final class CSMForConditionalGeneration {
         return try CSMForConditionalGeneration(VarBuilder(store: store, dtype: dtype, device: device), config: config)
     }
 
-    public var device: Device { lmHead.weight.device }
-    public var dtype: DType { lmHead.weight.dtype }
+    // Read from a table: unlike the projections, tables are never narrowed or quantized.
+    public var device: Device { embedTextTokens.weight.device }
+    public var dtype: DType { embedTextTokens.weight.dtype }
 
     /// Input embeddings (batch, seq, hidden): text rows from `embed_text_tokens`, audio positions (frames and
     /// audio-end) from the summed codebook embeddings, as `_merge_input_ids_with_input_values`.

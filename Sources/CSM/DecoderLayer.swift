@@ -1,8 +1,8 @@
 import Torch
 
-/// `CsmMLP`: SwiGLU, down(silu(gate(x)) * up(x)).
+/// `CsmMLP`: SwiGLU, down(silu(gate(x)) * up(x)). The projections are replaceable as Attention's.
 public final class MLP {
-    public let gateProj: Linear, upProj: Linear, downProj: Linear
+    public var gateProj: any LinearLayer, upProj: any LinearLayer, downProj: any LinearLayer
 
     public init(_ vb: VarBuilder, _ c: DecoderStackConfig) throws {
         gateProj = try Linear(vb.pp("gate_proj"), inFeatures: c.hiddenSize, outFeatures: c.intermediateSize, bias: c.mlpBias)

@@ -25,7 +25,7 @@ public final class CodebooksHead {
 /// last hidden state; position i > 0 embeds codebook i-1's code from its own rows of `embed_tokens`.
 public final class DepthDecoderModel {
     public let embedTokens: Embedding
-    public let inputsEmbedsProjector: Linear
+    public var inputsEmbedsProjector: any LinearLayer
     public let stack: DecoderStack
     public var layers: [DecoderLayer] { stack.layers }
     public var norm: RMSNorm { stack.norm }

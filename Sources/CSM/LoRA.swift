@@ -1,54 +1,6 @@
 import Foundation
 import Torch
 
-/// PEFT's LoRA on a Linear layer: y = base(x) + B(A(dropout(x))) · alpha/r, A (r, in), B (out, r).
-/// Fresh adapters start as PEFT's: A Kaiming-uniform with a = √5 (bound 1/√in), B zeros, so the model
-/// is unchanged until B learns.
-public final class LoRA: LinearAdapter {
-    /// `lora_A.weight` (r, in) and `lora_B.weight` (out, r).
-    public var a: Tensor
-    public var b: Tensor
-    public let scale: Double
-    public let dropout: Double
-    /// Dropout is active only while training (as nn.Dropout in train mode).
-    public var training = false
-
-    public var rank: Int { a.size(0) }
-
-    public init(a: Tensor, b: Tensor, scale: Double, dropout: Double = 0) {
-        self.a = a
-        self.b = b
-        self.scale = scale
-        self.dropout = dropout
-    }
-
-    /// A new adapter for `linear` with PEFT's default initialisation (uses libtorch's generator: seed it
-    /// with `Runtime.manualSeed` for reproducible runs).
-    public convenience init(for linear: Linear, rank r: Int, alpha: Double, dropout: Double = 0,
-                            dtype: DType = .f32) throws {
-        let fanIn = linear.inFeatures
-        let a = try Tensor.empty([r, fanIn], dtype: dtype, device: linear.weight.device)
-        // kaiming_uniform_(a=√5): gain √(2/(1+5)), bound gain·√(3/fan_in) = 1/√fan_in
-        let bound = 1 / Double(fanIn).squareRoot()
-        try a.uniform_(-bound, bound)
-        let b = try Tensor.zeros([linear.outFeatures, r], dtype: dtype, device: linear.weight.device)
-        self.init(a: try a.requiresGrad(true), b: try b.requiresGrad(true), scale: alpha / Double(r), dropout: dropout)
-    }
-
-    public func callAsFunction(_ x: Tensor, base: Tensor) throws -> Tensor {
-        let h = try x.to(a.dtype).dropout(dropout, training: training)
-        guard base.dtype == a.dtype else { return try base + (h.linear(a).linear(b) * scale).to(base.dtype) }
-        // One pass over the (…, out) output instead of three (B's product, the scaling, the sum): at the
-        // depth decoder's 9600 positions × 8192 outputs each pass is 315 MB.
-        let out = base.size(-1)
-        return try base.reshape([-1, out]).addmm(h.linear(a).reshape([-1, rank]), b.transpose(0, 1), alpha: scale)
-            .reshape(base.shape)
-    }
-
-    /// ΔW = scale · B A, shaped like the base weight (out, in).
-    public func delta() throws -> Tensor { try b.matmul(a) * scale }
-}
-
 /// Which Linear layers get adapters and how (PEFT `LoraConfig` subset that CSM training uses).
 public struct LoRAConfig: Equatable, Sendable {
     public var rank: Int
@@ -95,21 +47,34 @@ func fullMatch(_ regex: NSRegularExpression, _ path: String) -> Bool {
     return m.range == range
 }
 
+extension LinearSlot {
+    /// The layer computing the frozen product: the slot's own, or the one its LoRA wrapper adds to.
+    /// Assigning replaces that layer and keeps the wrapper, so the base can be narrowed or quantized
+    /// before or after an adapter is attached.
+    public var base: any LinearLayer {
+        get { (layer as? LoRALinear)?.base ?? layer }
+        nonmutating set {
+            if let lora = layer as? LoRALinear { lora.base = newValue } else { layer = newValue }
+        }
+    }
+}
+
 extension CSMForConditionalGeneration {
     /// The adapters now attached, by module path.
-    public var loraAdapters: [(path: String, lora: LoRA)] {
-        namedLinears.compactMap { path, l in (l.adapter as? LoRA).map { (path, $0) } }
+    public var loraAdapters: [(path: String, lora: LoRALinear)] {
+        linearSlots.compactMap { slot in (slot.layer as? LoRALinear).map { (slot.path, $0) } }
     }
 
-    /// Attaches fresh adapters to the layers `config` targets; returns their paths.
+    /// Wraps the layers `config` targets in fresh adapters (replacing any adapter there); returns their paths.
     @discardableResult
     public func applyLoRA(_ config: LoRAConfig, dtype: DType = .f32) throws -> [String] {
         try config.validate()
         let regex = try NSRegularExpression(pattern: config.targetRegex)
         var paths = [String]()
-        for (path, linear) in namedLinears where fullMatch(regex, path) {
-            linear.adapter = try LoRA(for: linear, rank: config.rank, alpha: config.alpha, dropout: config.dropout, dtype: dtype)
-            paths.append(path)
+        for slot in linearSlots where fullMatch(regex, slot.path) {
+            slot.layer = try LoRALinear(wrapping: slot.base, rank: config.rank, alpha: config.alpha,
+                                        dropout: config.dropout, dtype: dtype)
+            paths.append(slot.path)
         }
         return paths
     }
@@ -122,15 +87,12 @@ extension CSMForConditionalGeneration {
     /// Switches adapter dropout on or off.
     public func setTraining(_ on: Bool) { for (_, l) in loraAdapters { l.training = on } }
 
-    /// Folds every adapter into its base weight (W += scale·B·A, in the weight's dtype) and detaches it.
+    /// Folds every adapter into its base weight (W += scale·B·A, in the weight's dtype) and puts the base
+    /// back in its slot.
     public func mergeLoRA() throws {
-        try withNoGrad {
-            for (_, linear) in namedLinears {
-                guard let lora = linear.adapter as? LoRA else { continue }
-                let w = linear.weight
-                linear.weight = try (w.to(.f32) + lora.delta().to(.f32)).to(w.dtype)
-                linear.adapter = nil
-            }
+        for slot in linearSlots {
+            guard let lora = slot.layer as? LoRALinear else { continue }
+            slot.layer = try lora.merged()
         }
     }
 

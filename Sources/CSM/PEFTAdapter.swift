@@ -56,7 +56,7 @@ public enum PEFTAdapter {
         }
         let dropout = (json["lora_dropout"] as? NSNumber)?.doubleValue ?? 0
         let weights = try Safetensors.read(folder.appendingPathComponent(weightsFile))
-        let linears = Dictionary(uniqueKeysWithValues: model.namedLinears)
+        let slots = Dictionary(uniqueKeysWithValues: model.linearSlots.map { ($0.path, $0) })
         var found = Set<String>()
         for key in weights.keys.sorted() {
             guard key.hasPrefix(keyPrefix), key.hasSuffix(".lora_A.weight") || key.hasSuffix(".lora_B.weight") else {
@@ -66,19 +66,19 @@ public enum PEFTAdapter {
         }
         var names = Set<String>()
         for path in found.sorted() {
-            guard let linear = linears[path] else {
+            guard let slot = slots[path] else {
                 throw CSMError.invalidAdapter("\(weightsFile): '\(path)' is not a Linear layer of this model")
             }
             guard let a = weights[keyPrefix + path + ".lora_A.weight"], let b = weights[keyPrefix + path + ".lora_B.weight"] else {
                 throw CSMError.invalidAdapter("\(weightsFile): '\(path)' needs both lora_A and lora_B")
             }
-            guard a.shape == [r, linear.inFeatures], b.shape == [linear.outFeatures, r] else {
+            let base = slot.base  // an adapter already there is replaced, not stacked
+            guard a.shape == [r, base.inFeatures], b.shape == [base.outFeatures, r] else {
                 throw CSMError.invalidAdapter("\(weightsFile): '\(path)' has A \(a.shape), B \(b.shape); expected "
-                    + "[\(r), \(linear.inFeatures)] and [\(linear.outFeatures), \(r)] for r=\(r)")
+                    + "[\(r), \(base.inFeatures)] and [\(base.outFeatures), \(r)] for r=\(r)")
             }
-            let device = linear.weight.device
-            linear.adapter = LoRA(a: try a.to(device, dtype: .f32), b: try b.to(device, dtype: .f32),
-                                  scale: alpha / Double(r), dropout: dropout)
+            slot.layer = LoRALinear(base: base, a: try a.to(base.device, dtype: .f32), b: try b.to(base.device, dtype: .f32),
+                                    scale: alpha / Double(r), dropout: dropout)
             names.insert(String(path.split(separator: ".").last!))
         }
         guard !found.isEmpty else { throw CSMError.invalidAdapter("\(weightsFile) holds no LoRA weights") }

@@ -9,24 +9,26 @@ public struct NamedParameter {
 }
 
 extension DecoderLayer {
-    var namedLinears: [(String, Linear)] {
-        [("self_attn.q_proj", selfAttn.qProj), ("self_attn.k_proj", selfAttn.kProj), ("self_attn.v_proj", selfAttn.vProj),
-         ("self_attn.o_proj", selfAttn.oProj), ("mlp.gate_proj", mlp.gateProj), ("mlp.up_proj", mlp.upProj),
-         ("mlp.down_proj", mlp.downProj)]
+    /// The seven projections, by their paths inside the layer.
+    var linearSlots: [LinearSlot] {
+        [LinearSlot("self_attn.q_proj", selfAttn, \.qProj), LinearSlot("self_attn.k_proj", selfAttn, \.kProj),
+         LinearSlot("self_attn.v_proj", selfAttn, \.vProj), LinearSlot("self_attn.o_proj", selfAttn, \.oProj),
+         LinearSlot("mlp.gate_proj", mlp, \.gateProj), LinearSlot("mlp.up_proj", mlp, \.upProj),
+         LinearSlot("mlp.down_proj", mlp, \.downProj)]
     }
 }
 
 extension DecoderStack {
-    /// Linear layers under `prefix` (`…layers.N.self_attn.q_proj`, …).
-    func namedLinears(_ prefix: String) -> [(String, Linear)] {
-        layers.enumerated().flatMap { i, layer in layer.namedLinears.map { ("\(prefix).layers.\(i).\($0.0)", $0.1) } }
+    /// The projections of every layer under `prefix` (`…layers.N.self_attn.q_proj`, …).
+    func linearSlots(_ prefix: String) -> [LinearSlot] {
+        layers.enumerated().flatMap { i, layer in layer.linearSlots.map { $0.prefixed("\(prefix).layers.\(i)") } }
     }
 
     func parameters(_ prefix: String) -> [NamedParameter] {
         var out = [NamedParameter]()
         for (i, layer) in layers.enumerated() {
             let p = "\(prefix).layers.\(i)"
-            out += layer.namedLinears.flatMap { linearParameters("\(p).\($0.0)", $0.1) }
+            out += layer.linearSlots.flatMap { linearParameters($0.prefixed(p)) }
             out.append(normParameter("\(p).input_layernorm", layer.inputLayernorm))
             out.append(normParameter("\(p).post_attention_layernorm", layer.postAttentionLayernorm))
         }
@@ -35,9 +37,18 @@ extension DecoderStack {
     }
 }
 
-func linearParameters(_ path: String, _ l: Linear) -> [NamedParameter] {
-    var out = [NamedParameter(name: path + ".weight", get: { l.weight }, set: { l.weight = $0 })]
-    if l.bias != nil { out.append(NamedParameter(name: path + ".bias", get: { l.bias! }, set: { l.bias = $0 })) }
+/// A projection's weight and bias, read from the layer under any LoRA wrapper (the update is no weight
+/// of the model). Dense and bf16-frozen layers hold W as a tensor; an NF4 layer holds codes, which no
+/// checkpoint stores, so only its bias is listed.
+func linearParameters(_ slot: LinearSlot) -> [NamedParameter] {
+    let path = slot.path, base = slot.base
+    var out = [NamedParameter]()
+    if let l = base as? Linear {
+        out.append(NamedParameter(name: path + ".weight", get: { l.weight }, set: { l.weight = $0 }))
+    } else if let l = base as? FrozenLinear {
+        out.append(NamedParameter(name: path + ".weight", get: { l.weight }, set: { l.weight = $0 }))
+    }
+    if base.bias != nil { out.append(NamedParameter(name: path + ".bias", get: { base.bias! }, set: { base.bias = $0 })) }
     return out
 }
 
@@ -50,17 +61,18 @@ func embeddingParameter(_ path: String, _ e: Embedding) -> NamedParameter {
 }
 
 extension CSMForConditionalGeneration {
-    /// Every Linear of the backbone and depth decoder by module path (what LoRA can target), plus the heads.
-    public var namedLinears: [(String, Linear)] {
-        [("lm_head", lmHead)] + backboneModel.stack.namedLinears("backbone_model")
-            + [("depth_decoder.model.inputs_embeds_projector", depthDecoder.model.inputsEmbedsProjector)]
-            + depthDecoder.model.stack.namedLinears("depth_decoder.model")
+    /// Every projection of the backbone and depth decoder by module path (what LoRA can target), plus
+    /// `lm_head` and the depth decoder's input projector.
+    public var linearSlots: [LinearSlot] {
+        [LinearSlot("lm_head", self, \.lmHead)] + backboneModel.stack.linearSlots("backbone_model")
+            + [LinearSlot("depth_decoder.model.inputs_embeds_projector", depthDecoder.model, \.inputsEmbedsProjector)]
+            + depthDecoder.model.stack.linearSlots("depth_decoder.model")
     }
 
     /// The model's weights (codec excluded) in transformers' `named_parameters()` order and naming; a tied
     /// table appears once, under its first name (the backbone's), as in PyTorch.
     public var namedParameters: [NamedParameter] {
-        var out = linearParameters("lm_head", lmHead)
+        var out = linearParameters(LinearSlot("lm_head", self, \.lmHead))
         out.append(embeddingParameter("embed_text_tokens", embedTextTokens))
         out.append(embeddingParameter(Self.backboneAudioKey, backboneModel.embedTokens.embedAudioTokens))
         out += backboneModel.stack.parameters("backbone_model")
@@ -71,7 +83,8 @@ extension CSMForConditionalGeneration {
             out.append(embeddingParameter(Self.depthEmbedKey, depthDecoder.model.embedTokens))
         }
         out += depthDecoder.model.stack.parameters("depth_decoder.model")
-        out += linearParameters("depth_decoder.model.inputs_embeds_projector", depthDecoder.model.inputsEmbedsProjector)
+        out += linearParameters(LinearSlot("depth_decoder.model.inputs_embeds_projector", depthDecoder.model,
+                                           \.inputsEmbedsProjector))
         return out
     }
 

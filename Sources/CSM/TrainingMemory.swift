@@ -3,17 +3,19 @@ import Torch
 /// Memory levers for LoRA training at full size (SPEC §4: "frozen base may be held in bf16").
 extension CSMForConditionalGeneration {
     /// LoRA's frozen base: every projection of the backbone's and the depth decoder's decoder layers
-    /// (q, k, v, o, gate, up, down: 1.08 of CSM-1B's 1.6 B weights) is held in `dtype`, multiplied with
-    /// the f32 activations by `product` (see `frozenLinear`). Embeddings, norms and heads stay as loaded,
-    /// so rows of the 128k-token text table that no batch uses are never read from the memory map.
+    /// (q, k, v, o, gate, up, down: 1.08 of CSM-1B's 1.6 B weights) becomes a `FrozenLinear` holding its
+    /// weight in `dtype`, multiplied with the f32 activations by `product`, under any LoRA wrapper already
+    /// there. Embeddings, norms and heads stay as loaded, so rows of the 128k-token text table that no
+    /// batch uses are never read from the memory map. Layers already frozen or quantized are left alone.
     /// Returns the bytes saved.
     @discardableResult
     public func storeDecoderLayers(as dtype: DType, product: FrozenProduct) throws -> Int {
         var saved = 0
-        for (path, linear) in namedLinears where path.contains(".layers.") && linear.quantizedWeight == nil {
-            let before = linear.weight.count * linear.weight.dtype.byteSize
-            try linear.storeFrozen(as: dtype, product: product)
-            saved += before - linear.weight.count * linear.weight.dtype.byteSize
+        for slot in linearSlots where slot.path.contains(".layers.") {
+            guard let dense = slot.base as? Linear else { continue }
+            let frozen = try FrozenLinear(dense, dtype: dtype, product: product)
+            slot.base = frozen
+            saved += dense.weight.count * dense.weight.dtype.byteSize - frozen.weight.count * frozen.weight.dtype.byteSize
         }
         return saved
     }

@@ -1,25 +1,23 @@
+import ConsoleProgress
 import Foundation
 
-/// Progress of a preprocessing run: a redrawn bar on a terminal (conversations, segments, audio hours,
-/// audio seconds per second, ETA), one plain line per conversation otherwise (logs, CI), or nothing.
-public final class PreprocessProgress {
-    public enum Style { case auto, bar, lines, silent }
-
-    private let style: Style
+/// What a preprocessing run shows: conversations and segments done, audio hours, audio seconds per second and ETA;
+/// on a bar, or one plain line per conversation (logs, CI).
+final class PreprocessProgress {
+    private let bar: ProgressBar
     private let total: Int
     private var done = 0
     /// Conversations processed in this run (resumed ones are instant and would skew the ETA).
     private var worked = 0
     private var segments = 0
     private var audioSeconds = 0.0
-    private let start = Date()
     private var workSeconds = 0.0
     private var workAudio = 0.0
 
-    public init(style: Style = .auto, conversations: Int) {
-        self.style = style == .auto ? (isatty(STDERR_FILENO) != 0 ? .bar : .lines) : style
+    init(style: ProgressStyle, conversations: Int) {
+        bar = ProgressBar(style: style, title: "preprocess")
         total = conversations
-        if self.style == .bar { draw() }
+        bar.update(fraction: fraction, text: barText, line: nil, now: true)
     }
 
     /// One conversation finished (`resumed`: taken from an earlier run).
@@ -32,18 +30,14 @@ public final class PreprocessProgress {
             workSeconds += seconds
             workAudio += audio
         }
-        switch style {
-        case .bar: draw()
-        case .lines:
-            let what = resumed ? "done in an earlier run" : "\(kept) segments kept, \(skipped) skipped"
-            log("[\(done)/\(total)] \(id): \(what) · \(stats)")
-        case .silent, .auto: break
-        }
+        let what = resumed ? "done in an earlier run" : "\(kept) segments kept, \(skipped) skipped"
+        bar.update(fraction: fraction, text: barText, line: "[\(done)/\(total)] \(id): \(what) · \(stats)")
     }
 
-    func finish() {
-        if style == .bar { FileHandle.standardError.write("\n".data(using: .utf8)!) }
-    }
+    func finish() { bar.finish() }
+
+    private var fraction: Double { total > 0 ? Double(done) / Double(total) : 1 }
+    private var barText: String { "\(done)/\(total) conversations · \(stats)" }
 
     private var stats: String {
         let rate = workSeconds > 0 ? workAudio / workSeconds : 0
@@ -52,19 +46,7 @@ public final class PreprocessProgress {
             + " · ETA \(eta)"
     }
 
-    private func draw() {
-        let width = 24
-        let filled = total > 0 ? width * done / total : width
-        let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
-        let line = "\r\u{1B}[2Kpreprocess \(bar) \(done)/\(total) conversations · \(stats)"
-        FileHandle.standardError.write(line.data(using: .utf8)!)
-    }
-
-    private func log(_ line: String) {
-        FileHandle.standardError.write((line + "\n").data(using: .utf8)!)
-    }
-
-    /// `1h02m03s`, `4m05s`, `12s`.
+    /// `1h02m03s`, `4m05s`, `12s` (also the report's "processed in").
     static func clock(_ seconds: Double) -> String {
         guard seconds.isFinite else { return "?" }
         let s = Int(seconds.rounded())

@@ -25,14 +25,24 @@ public final class PreprocessedDataset {
 
     public var count: Int { manifest.samples.count }
 
-    /// Refuses a set made with another tokenizer or codec than `model`'s (its ids or codes would mean something else).
-    public func requireFingerprint(_ model: Fingerprint) throws {
+    /// Refuses a set made with another tokenizer or codec than `model`'s (its ids or codes would mean something
+    /// else). The message names both sides: the model the set was made with and the one asked for now.
+    public func requireFingerprint(_ model: Fingerprint, modelId: String? = nil) throws {
         let made = manifest.settings.fingerprint
         guard made == model else {
-            let what = [made.tokenizer != model.tokenizer ? "tokenizer" : nil, made.codec != model.codec ? "codec (Mimi)" : nil]
-                .compactMap { $0 }.joined(separator: " and ")
-            throw DatasetError.invalidArgument("\(folder.path) was preprocessed with another \(what) than this model's "
-                + "(--model_id \(manifest.settings.arguments.modelId) then); preprocess again with this model")
+            var what: [String] = [], prints: [String] = []
+            if made.tokenizer != model.tokenizer {
+                what.append("tokenizer")
+                prints.append("tokenizer \(made.tokenizer.prefix(12))… then, \(model.tokenizer.prefix(12))… now")
+            }
+            if made.codec != model.codec {
+                what.append("codec (Mimi weights)")
+                prints.append("codec \(made.codec.prefix(12))… then, \(model.codec.prefix(12))… now")
+            }
+            let now = modelId.map { "--model_id \($0)" } ?? "this model"
+            throw DatasetError.invalidArgument("\(folder.path) was preprocessed with --model_id "
+                + "\(manifest.settings.arguments.modelId), whose \(what.joined(separator: " and ")) differ from \(now)'s "
+                + "(\(prints.joined(separator: "; "))); run csm preprocess again with \(now)")
         }
     }
     public var fingerprint: Fingerprint { manifest.settings.fingerprint }

@@ -1,4 +1,5 @@
 import Audio
+import ConsoleProgress
 import Foundation
 import Torch
 
@@ -18,7 +19,7 @@ public final class Preprocessor {
     /// On a CPU larger batches run no faster (the convolutions are already parallel inside one clip) and cost
     /// memory: 40 s batches peaked ~270 MiB above 10 s ones with the full-size Mimi.
     public var batchSamples = 24_000 * 10
-    public var progressStyle = PreprocessProgress.Style.auto
+    public var progressStyle = ProgressStyle.automatic
     /// Called after each conversation is saved; tests throw from it to simulate a crash.
     public var afterConversation: ((Int) throws -> Void)?
 

@@ -1,10 +1,12 @@
+import ConsoleProgress
+import Crypto
 import Foundation
 
 extension HubClient {
     /// Makes `blobs/<etag>` hold the file's bytes. They go to `blobs/<etag>.incomplete` first (kept across runs and
-    /// resumed with `Range:` from its size), are checked against the announced size, flushed, and only then renamed to
-    /// their final name: a blob under its etag is always whole. The per-etag lock keeps two processes from appending
-    /// to the same `.incomplete` file.
+    /// resumed with `Range:` from its size), are checked against the announced size and, when the etag is a sha256
+    /// (LFS files), against it, flushed, and only then renamed to their final name: a blob under its etag is always
+    /// whole. The per-etag lock keeps two processes from appending to the same `.incomplete` file.
     func fetchBlob(_ repo: RepoID, file: String, metadata: FileMetadata) throws {
         let blob = cache.blob(repo, etag: metadata.etag)
         if FileManager.default.fileExists(atPath: blob.path) { return }
@@ -14,10 +16,16 @@ extension HubClient {
         if FileManager.default.fileExists(atPath: blob.path) { return }  // another process finished it meanwhile
 
         let incomplete = cache.incompleteBlob(repo, etag: metadata.etag)
-        let output = try PartialFile(incomplete)
+        let output = try PartialFile(incomplete, hashing: metadata.sha256 != nil)
         defer { output.close() }
         if let size = metadata.size { warnIfShortOfSpace(needed: size - output.size, in: incomplete) }
         try download(metadata.location, into: output, expectedSize: metadata.size, repo: repo, file: file)
+        if let expected = metadata.sha256, let received = output.sha256(), received != expected {
+            // Resuming these bytes would only rebuild the same wrong file: drop them.
+            output.close()
+            try? FileManager.default.removeItem(at: incomplete)
+            throw HubError.checksumMismatch(file: "\(repo.id)/\(file)", expected: expected, received: received)
+        }
         try output.flush()
         try Disk.rename(incomplete, to: blob)
     }
@@ -30,7 +38,7 @@ extension HubClient {
         let label = "\(repo.id)/\(file)"
         var expected = expectedSize
         if let expected, output.size > expected { try output.truncate() }  // not this file's bytes: start over
-        let progress = ProgressBar(label: label, total: expected, done: output.size, style: configuration.progress)
+        let progress = DownloadProgress(label: label, total: expected, done: output.size, style: configuration.progress)
         var resumes = 0
         while true {
             if let expected, output.size == expected { break }
@@ -124,16 +132,40 @@ extension HTTPResponse {
 }
 
 /// An append-only file descriptor on a `.incomplete` blob; errors name the file (a full disk reads as such).
+/// `hashing`: the SHA-256 of its bytes is kept up to date as they are appended, so checking a download costs no
+/// second pass over it (only bytes from an earlier run are read back, once).
 final class PartialFile {
     private let url: URL
     private var descriptor: Int32
     private(set) var size: Int64
+    private var hasher: SHA256?
 
-    init(_ url: URL) throws {
+    init(_ url: URL, hashing: Bool = false) throws {
         self.url = url
-        descriptor = open(url.path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        descriptor = open(url.path, O_RDWR | O_CREAT | O_APPEND, 0o644)
         guard descriptor >= 0 else { throw HubError.disk(path: url.path, reason: String(cString: strerror(errno))) }
         size = Int64(lseek(descriptor, 0, SEEK_END))
+        if hashing { try hashStoredBytes() }
+    }
+
+    /// The digest of the bytes so far, as 64 lowercase hex digits; nil when not hashing.
+    func sha256() -> String? {
+        hasher.map { $0.finalize().map { String(format: "%02x", $0) }.joined() }
+    }
+
+    private func hashStoredBytes() throws {
+        hasher = SHA256()
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        var offset: Int64 = 0
+        while offset < size {
+            let count = chunk.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress!, $0.count, off_t(offset)) }
+            if count < 0, errno == EINTR { continue }
+            guard count > 0 else {
+                throw HubError.disk(path: url.path, reason: count == 0 ? "ended early" : String(cString: strerror(errno)))
+            }
+            chunk.withUnsafeBytes { hasher!.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[..<count])) }
+            offset += Int64(count)
+        }
     }
 
     func append(_ data: Data) throws {
@@ -147,6 +179,7 @@ final class PartialFile {
                 }
                 written += count
             }
+            hasher?.update(bufferPointer: buffer)
         }
         size += Int64(data.count)
     }
@@ -156,6 +189,7 @@ final class PartialFile {
             throw HubError.disk(path: url.path, reason: String(cString: strerror(errno)))
         }
         size = 0
+        if hasher != nil { hasher = SHA256() }
     }
 
     /// Makes the bytes durable before the rename publishes them under the final name.

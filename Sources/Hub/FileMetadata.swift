@@ -11,6 +11,12 @@ struct FileMetadata {
     let size: Int64?
     /// Where to GET the bytes: the redirect target (a CDN) or the resolve URL itself.
     let location: URL
+
+    /// The etag when it is a sha256 (64 hex digits: LFS files) and so can check the bytes; a git sha1 hashes a
+    /// header with them and is not checked.
+    var sha256: String? {
+        etag.count == 64 && etag.allSatisfy(\.isHexDigit) ? etag.lowercased() : nil
+    }
 }
 
 /// The outcome of asking for one file: there (with metadata), or absent at a commit.

@@ -1,3 +1,4 @@
+import ConsoleProgress
 import Foundation
 
 /// Where the Hugging Face cache lives, which hub to talk to and how: the environment variables huggingface_hub reads

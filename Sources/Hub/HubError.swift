@@ -21,6 +21,8 @@ public enum HubError: Error, Equatable, CustomStringConvertible, LocalizedError 
     /// The endpoint answered but not like the hub (no `X-Repo-Commit` or `ETag`).
     case notAHubEndpoint(url: String, missingHeader: String)
     case sizeMismatch(file: String, expected: Int64, received: Int64)
+    /// The bytes do not hash to the sha256 the hub gave as the file's etag.
+    case checksumMismatch(file: String, expected: String, received: String)
     case disk(path: String, reason: String)
     case invalidIndex(file: String, reason: String)
 
@@ -70,6 +72,9 @@ public enum HubError: Error, Equatable, CustomStringConvertible, LocalizedError 
         case .sizeMismatch(let file, let expected, let received):
             return "download of '\(file)' is inconsistent: the hub announced \(expected) bytes but \(received) "
                 + "arrived. Run again to download it afresh."
+        case .checksumMismatch(let file, let expected, let received):
+            return "download of '\(file)' is corrupt: its sha256 is \(received) but the hub announced \(expected). "
+                + "The bytes were discarded; run again to download it afresh."
         case .disk(let path, let reason):
             return "cannot write the Hugging Face cache at \(path): \(reason). Free some space or point HF_HUB_CACHE "
                 + "(or HF_HOME) at a writable folder."

@@ -69,6 +69,10 @@ public enum Runtime {
         set { ct_set_num_threads(Int32(newValue)) }
     }
 
+    /// The instruction set libtorch's CPU kernels are dispatched for ("DEFAULT", "AVX2", "AVX512", …): the
+    /// best the CPU has, or lower when `ATEN_CPU_CAPABILITY` asks (the portability pass of `make test`).
+    public static var cpuCapability: String { String(cString: ct_cpu_capability()) }
+
     /// The folder holding libtorch_cpu.so: LIBTORCH when set, else wherever the loader found it.
     static var libraryFolder: String? {
         if let root = ProcessInfo.processInfo.environment["LIBTORCH"] { return root + "/lib" }

@@ -6,11 +6,11 @@ extension TrainConfig {
     /// `csm train` and the training benchmark both do).
     public func applyMemorySettings(to model: CSMForConditionalGeneration, device: Device,
                                     log: (String) -> Void) throws {
-        if !fullFinetune && !loadIn4bit && (baseDtype ?? "bf16") == "bf16" {
+        if !self.fullFinetune && !self.loadIn4bit && (self.baseDtype ?? "bf16") == "bf16" {
             let product = FrozenProduct.fastest(on: device)
             let saved = try model.storeDecoderLayers(as: .bf16, product: product)
             log("[train] frozen decoder-layer weights in bf16, \(product) products (\(saved / 1_000_000) MB saved)")
         }
-        model.recomputeMLPs(backbone: recomputeMlp == "all", depthDecoder: recomputeMlp != "none")
+        model.recomputeMLPs(backbone: self.recomputeMlp == "all", depthDecoder: self.recomputeMlp != "none")
     }
 }

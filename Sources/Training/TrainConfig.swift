@@ -1,121 +1,111 @@
 import Foundation
 import Yams
 
-/// Every setting of `csm train`, under the seed's `train.py` names and defaults, plus the extras of
-/// SPEC §4. Resolved as: defaults, then `--config FILE.yaml`, then command-line flags.
-public struct TrainConfig: Codable, Equatable, Sendable {
-    // The seed's arguments.
-    public var preprocessedPath: String? = nil
-    public var outputDir = "./outputs"
-    public var modelId = "unsloth/csm-1b"
-    public var batchSize = 2
-    public var gradientAccumulationSteps = 4
-    public var learningRate = 2e-4
-    public var nEpochs = 2.0
-    public var maxSteps = -1
-    public var warmupSteps = 5
-    public var weightDecay = 0.001
-    public var lrSchedulerType = "linear"
-    public var maxGradNorm = 1.0
-    public var seed = 3407
-    public var loadIn4bit = false
-    public var fullFinetune = false
-    public var loraR = 32
-    public var loraAlpha = 32.0
-    public var saveEvery = 500
-    public var genEvery = 1000
-    public var genFrom: String? = nil
-    public var useWandb = false
-    // Extras.
-    public var loraDropout = 0.0
-    /// Fraction of audio frames the depth decoder trains on (1/16 in the CSM paper; 1.0 as HF).
-    public var decoderFraction = 1.0
-    /// Only the target (last) turn's frames are labelled; context turns are conditioning only.
-    public var targetOnlyLoss = false
-    /// Drop the "[speaker]" prefix from the text of every turn.
-    public var maskSpeakerIds = false
-    /// Fraction of samples held out for validation (0 = none).
-    public var valFraction = 0.0
-    /// Validation every N optimizer steps (0 = at each `save_every`).
-    public var valEvery = 0
-    /// Length-bucketed batches holding at most this many positions (0 = fixed `batch_size`).
-    public var tokenBudget = 0
-    /// Use at most this many context turns per sample (nil = as preprocessed).
-    public var numContextTurns: Int? = nil
-    public var resume = false
-    public var device = "auto"
-    public var threads = 0
-    public var logEvery = 1
-    /// Seconds a multi-process run waits for a peer (rendezvous, a collective) before giving up;
-    /// transformers' `ddp_timeout`.
-    public var ddpTimeout = 1800.0
-    /// LoRA's frozen base weights: "bf16" (half the memory; products in bf16 where the hardware has it)
-    /// or "f32" (transformers' f32 numerics exactly). nil: bf16, as Unsloth loads the seed's model.
-    public var baseDtype: String? = nil
-    /// Activation checkpointing of the decoder layers' MLPs: "all" (default: 38 % less peak memory for
-    /// ~20 % more time on CSM-1B, BENCHMARKS.md), "depth" (the depth decoder's, most of the activations) or "none".
-    public var recomputeMlp = "all"
+extension TrainConfig {
+    /// Every setting of `csm train`, under the seed's `train.py` names and defaults, plus the extras of
+    /// SPEC §4: the single declaration that `config.batchSize` reads and writes and that the command line
+    /// (`--batch_size`/`--batch-size`, its --help), the `--config` YAML file, the JSON of the config
+    /// (`trainer_state.json`, W&B) and the HTML report all work from.
+    ///
+    /// To add a setting: add one line here, e.g.
+    ///
+    ///     public let evalBatchSize = Setting("eval_batch_size", default: 8, help: "Samples per validation batch.")
+    ///
+    /// and `config.evalBatchSize` is an `Int`, `--eval_batch_size`/`--eval-batch-size` and the YAML key
+    /// `eval_batch_size` set it, and --help, `trainer_state.json` and the report show it.
+    /// The type follows the default (a `Bool` setting is a bare flag, `--resume`); a `nil` default needs the
+    /// type spelled out, `Setting<Int?>`, and may say what unset means with `unset:` (for --help).
+    public struct Settings: Sendable {
+        // The seed's arguments.
+        public let preprocessedPath = Setting<String?>("preprocessed_path", default: nil, help: "Preprocessed dataset (from csm preprocess); required, here or in --config's file.")
+        public let outputDir = Setting("output_dir", default: "./outputs", help: "Where adapters, checkpoints and logs go.")
+        public let modelId = Setting("model_id", default: "unsloth/csm-1b", help: "Base model: a folder or a hub id.")
+        public let batchSize = Setting("batch_size", default: 2, help: "Samples per batch.")
+        public let gradientAccumulationSteps = Setting("gradient_accumulation_steps", default: 4, help: "Batches per optimizer step.")
+        public let learningRate = Setting("learning_rate", default: 2e-4, help: "Peak learning rate.")
+        public let nEpochs = Setting("n_epochs", default: 2.0, help: "Epochs.")
+        public let maxSteps = Setting("max_steps", default: -1, help: "Optimizer steps; -1 uses --n_epochs.")
+        public let warmupSteps = Setting("warmup_steps", default: 5, help: "Linear warm-up steps.")
+        public let weightDecay = Setting("weight_decay", default: 0.001, help: "AdamW weight decay.")
+        public let lrSchedulerType = Setting("lr_scheduler_type", default: "linear", help: "linear, cosine, constant or constant_with_warmup.")
+        public let maxGradNorm = Setting("max_grad_norm", default: 1.0, help: "Gradient clipping norm; 0 disables.")
+        public let seed = Setting("seed", default: 3407, help: "Seed for data order, LoRA init and dropout.")
+        public let loadIn4bit = Setting("load_in_4bit", default: false, help: "Frozen base weights in NF4 (QLoRA).")
+        public let fullFinetune = Setting("full_finetune", default: false, help: "Train all weights instead of LoRA.")
+        public let loraR = Setting("lora_r", default: 32, help: "LoRA rank.")
+        public let loraAlpha = Setting("lora_alpha", default: 32.0, help: "LoRA alpha.")
+        public let saveEvery = Setting("save_every", default: 500, help: "Checkpoint every N steps; 0 disables.")
+        public let genEvery = Setting("gen_every", default: 1000, help: "Generate a sample wav from --gen_from every N steps; 0 disables.")
+        public let genFrom = Setting<String?>("gen_from", default: nil, help: "Folder with segments/script.txt + wavs to generate from.")
+        public let useWandb = Setting("use_wandb", default: false, help: "Log to Weights & Biases (WANDB_API_KEY or .env).")
+        // Extras.
+        public let loraDropout = Setting("lora_dropout", default: 0.0, help: "LoRA dropout.")
+        public let decoderFraction = Setting("decoder_fraction", default: 1.0, help: "Fraction of audio frames the depth decoder trains on (1 as HF; 1/16 in the CSM paper).")
+        public let targetOnlyLoss = Setting("target_only_loss", default: false, help: "Only the last turn's audio is a target; context turns are conditioning only.")
+        public let maskSpeakerIds = Setting("mask_speaker_ids", default: false, help: "Train without the [speaker] prefix in the text of every turn.")
+        public let valFraction = Setting("val_fraction", default: 0.0, help: "Fraction of samples held out for validation; 0: none.")
+        public let valEvery = Setting("val_every", default: 0, help: "Validation every N optimizer steps; 0: at each --save_every.")
+        public let tokenBudget = Setting("token_budget", default: 0, help: "Length-bucketed batches of at most this many positions; 0: fixed --batch_size.")
+        public let numContextTurns = Setting<Int?>("num_context_turns", default: nil, help: "Use at most this many context turns per sample.", unset: "as preprocessed")
+        public let resume = Setting("resume", default: false, help: "Continue from the latest checkpoint in --output_dir.")
+        public let device = Setting("device", default: "auto", help: "auto, cpu, cuda, cuda:N or mps.")
+        public let threads = Setting("threads", default: 0, help: "CPU threads for libtorch; 0: all cores.")
+        public let logEvery = Setting("log_every", default: 1, help: "Accepted for configs that set it; every step is logged.")
+        public let ddpTimeout = Setting("ddp_timeout", default: 1800.0, help: "Seconds a multi-process run waits for a peer (rendezvous, a collective) before failing; transformers' ddp_timeout.")
+        public let baseDtype = Setting<String?>("base_dtype", default: nil, help: "LoRA's frozen base weights: bf16 (half the memory; bf16 products where the CPU/GPU has them; as Unsloth loads the seed's model) or f32 (transformers' f32 numerics exactly).", unset: "bf16")
+        public let recomputeMlp = Setting("recompute_mlp", default: "all", help: "Recompute the decoder layers' MLP activations in backward instead of keeping them: all (38 % less peak memory for ~20 % more time on CSM-1B), depth (the depth decoder's, most of the activations) or none (fastest).")
+    }
+}
+
+/// Every setting of `csm train` (declared in `TrainConfig.Settings`), each a typed property:
+/// `config.batchSize` is an `Int`, `config.genFrom` a `String?`. Resolved as: defaults, then
+/// `--config FILE.yaml`, then command-line flags.
+///
+/// The properties are dynamic members, so TrainConfig's own methods (and extensions) write `self.batchSize`:
+/// Swift does not look dynamic members up through an implicit `self`.
+@dynamicMemberLookup
+public struct TrainConfig: Codable, Equatable, Sendable, CustomStringConvertible {
+    /// The declarations.
+    public static let declared = Settings()
+    /// The same, as a list in declaration order.
+    public static let settings: [any TrainSetting] = Mirror(reflecting: declared).children.compactMap { $0.value as? any TrainSetting }
+
+    /// The values set so far, by key; the other settings have their default.
+    private var values: [String: any SettingValue] = [:]
 
     public init() {}
 
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case preprocessedPath = "preprocessed_path", outputDir = "output_dir", modelId = "model_id"
-        case batchSize = "batch_size", gradientAccumulationSteps = "gradient_accumulation_steps"
-        case learningRate = "learning_rate", nEpochs = "n_epochs", maxSteps = "max_steps"
-        case warmupSteps = "warmup_steps", weightDecay = "weight_decay", lrSchedulerType = "lr_scheduler_type"
-        case maxGradNorm = "max_grad_norm", seed, loadIn4bit = "load_in_4bit", fullFinetune = "full_finetune"
-        case loraR = "lora_r", loraAlpha = "lora_alpha", saveEvery = "save_every", genEvery = "gen_every"
-        case genFrom = "gen_from", useWandb = "use_wandb", loraDropout = "lora_dropout"
-        case decoderFraction = "decoder_fraction", targetOnlyLoss = "target_only_loss"
-        case maskSpeakerIds = "mask_speaker_ids", valFraction = "val_fraction", valEvery = "val_every"
-        case tokenBudget = "token_budget", numContextTurns = "num_context_turns", resume, device, threads
-        case logEvery = "log_every", ddpTimeout = "ddp_timeout"
-        case baseDtype = "base_dtype", recomputeMlp = "recompute_mlp"
+    /// `config.batchSize`: the value of the setting declared as `Settings.batchSize`.
+    public subscript<Value: SettingValue>(dynamicMember setting: KeyPath<Settings, Setting<Value>>) -> Value {
+        get { self[Self.declared[keyPath: setting]] }
+        set { self[Self.declared[keyPath: setting]] = newValue }
+    }
+
+    subscript<Value: SettingValue>(setting: Setting<Value>) -> Value {
+        get { values[setting.key].map { $0 as! Value } ?? setting.defaultValue }
+        set { values.updateValue(newValue, forKey: setting.key) }
     }
 
     /// The YAML/JSON key names, as the seed spells them.
-    public static var keys: [String] { CodingKeys.allCases.map(\.rawValue) }
+    public static var keys: [String] { settings.map(\.key) }
 
     public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        func v<T: Decodable>(_ key: CodingKeys, _ fallback: T) throws -> T { try c.decodeIfPresent(T.self, forKey: key) ?? fallback }
-        let d = TrainConfig()
-        preprocessedPath = try c.decodeIfPresent(String.self, forKey: .preprocessedPath)
-        outputDir = try v(.outputDir, d.outputDir)
-        modelId = try v(.modelId, d.modelId)
-        batchSize = try v(.batchSize, d.batchSize)
-        gradientAccumulationSteps = try v(.gradientAccumulationSteps, d.gradientAccumulationSteps)
-        learningRate = try v(.learningRate, d.learningRate)
-        nEpochs = try v(.nEpochs, d.nEpochs)
-        maxSteps = try v(.maxSteps, d.maxSteps)
-        warmupSteps = try v(.warmupSteps, d.warmupSteps)
-        weightDecay = try v(.weightDecay, d.weightDecay)
-        lrSchedulerType = try v(.lrSchedulerType, d.lrSchedulerType)
-        maxGradNorm = try v(.maxGradNorm, d.maxGradNorm)
-        seed = try v(.seed, d.seed)
-        loadIn4bit = try v(.loadIn4bit, d.loadIn4bit)
-        fullFinetune = try v(.fullFinetune, d.fullFinetune)
-        loraR = try v(.loraR, d.loraR)
-        loraAlpha = try v(.loraAlpha, d.loraAlpha)
-        saveEvery = try v(.saveEvery, d.saveEvery)
-        genEvery = try v(.genEvery, d.genEvery)
-        genFrom = try c.decodeIfPresent(String.self, forKey: .genFrom)
-        useWandb = try v(.useWandb, d.useWandb)
-        loraDropout = try v(.loraDropout, d.loraDropout)
-        decoderFraction = try v(.decoderFraction, d.decoderFraction)
-        targetOnlyLoss = try v(.targetOnlyLoss, d.targetOnlyLoss)
-        maskSpeakerIds = try v(.maskSpeakerIds, d.maskSpeakerIds)
-        valFraction = try v(.valFraction, d.valFraction)
-        valEvery = try v(.valEvery, d.valEvery)
-        tokenBudget = try v(.tokenBudget, d.tokenBudget)
-        numContextTurns = try c.decodeIfPresent(Int.self, forKey: .numContextTurns)
-        resume = try v(.resume, d.resume)
-        device = try v(.device, d.device)
-        threads = try v(.threads, d.threads)
-        logEvery = try v(.logEvery, d.logEvery)
-        baseDtype = try c.decodeIfPresent(String.self, forKey: .baseDtype)
-        recomputeMlp = try v(.recomputeMlp, d.recomputeMlp)
-        ddpTimeout = try v(.ddpTimeout, d.ddpTimeout)
+        self.init()
+        let container = try decoder.container(keyedBy: SettingKey.self)
+        for setting in Self.settings { try setting.decode(from: container, into: &self) }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: SettingKey.self)
+        for setting in Self.settings { try setting.encode(self, to: &container) }
+    }
+
+    public static func == (a: TrainConfig, b: TrainConfig) -> Bool {
+        settings.allSatisfy { $0.value(in: a).isSame(as: $0.value(in: b)) }
+    }
+
+    public var description: String {
+        "TrainConfig(" + Self.settings.map { "\($0.key): \($0.value(in: self).displayText ?? "nil")" }.joined(separator: ", ") + ")"
     }
 
     /// Reads a YAML preset with the same keys as the flags. Unknown keys are errors naming them.
@@ -147,27 +137,27 @@ public struct TrainConfig: Codable, Equatable, Sendable {
 
     /// Checks values that would only fail later (or silently misbehave).
     public func validate() throws {
-        guard preprocessedPath != nil else { throw ConfigError("--preprocessed_path is required (flag or config file)") }
+        guard self.preprocessedPath != nil else { throw ConfigError("--preprocessed_path is required (flag or config file)") }
         func need(_ ok: Bool, _ message: String) throws { if !ok { throw ConfigError(message) } }
-        try need(batchSize >= 1, "--batch_size must be at least 1")
-        try need(gradientAccumulationSteps >= 1, "--gradient_accumulation_steps must be at least 1")
-        try need(learningRate > 0, "--learning_rate must be positive")
-        try need(maxSteps > 0 || nEpochs > 0, "set --max_steps or a positive --n_epochs")
-        try need(warmupSteps >= 0, "--warmup_steps must be ≥ 0")
-        try need(["linear", "cosine", "constant", "constant_with_warmup"].contains(lrSchedulerType),
-                 "--lr_scheduler_type must be linear, cosine, constant or constant_with_warmup (got \(lrSchedulerType))")
-        try need(maxGradNorm >= 0, "--max_grad_norm must be ≥ 0 (0 disables clipping)")
-        try need(loraR >= 1 || fullFinetune, "--lora_r must be at least 1")
-        try need(!(fullFinetune && loadIn4bit), "--full_finetune and --load_in_4bit cannot be combined (4-bit weights are frozen)")
-        try need(decoderFraction > 0 && decoderFraction <= 1, "--decoder_fraction must be in (0, 1]")
-        try need(valFraction >= 0 && valFraction < 1, "--val_fraction must be in [0, 1)")
-        try need(loraDropout >= 0 && loraDropout < 1, "--lora_dropout must be in [0, 1)")
-        try need(ddpTimeout > 0, "--ddp_timeout must be positive (seconds)")
-        try need(saveEvery >= 0 && genEvery >= 0, "--save_every and --gen_every must be ≥ 0 (0 disables)")
-        try need(baseDtype == nil || ["f32", "bf16"].contains(baseDtype!), "--base_dtype must be f32 or bf16 (got \(baseDtype ?? ""))")
-        try need(baseDtype == nil || !(fullFinetune || loadIn4bit),
+        try need(self.batchSize >= 1, "--batch_size must be at least 1")
+        try need(self.gradientAccumulationSteps >= 1, "--gradient_accumulation_steps must be at least 1")
+        try need(self.learningRate > 0, "--learning_rate must be positive")
+        try need(self.maxSteps > 0 || self.nEpochs > 0, "set --max_steps or a positive --n_epochs")
+        try need(self.warmupSteps >= 0, "--warmup_steps must be ≥ 0")
+        try need(["linear", "cosine", "constant", "constant_with_warmup"].contains(self.lrSchedulerType),
+                 "--lr_scheduler_type must be linear, cosine, constant or constant_with_warmup (got \(self.lrSchedulerType))")
+        try need(self.maxGradNorm >= 0, "--max_grad_norm must be ≥ 0 (0 disables clipping)")
+        try need(self.loraR >= 1 || self.fullFinetune, "--lora_r must be at least 1")
+        try need(!(self.fullFinetune && self.loadIn4bit), "--full_finetune and --load_in_4bit cannot be combined (4-bit weights are frozen)")
+        try need(self.decoderFraction > 0 && self.decoderFraction <= 1, "--decoder_fraction must be in (0, 1]")
+        try need(self.valFraction >= 0 && self.valFraction < 1, "--val_fraction must be in [0, 1)")
+        try need(self.loraDropout >= 0 && self.loraDropout < 1, "--lora_dropout must be in [0, 1)")
+        try need(self.ddpTimeout > 0, "--ddp_timeout must be positive (seconds)")
+        try need(self.saveEvery >= 0 && self.genEvery >= 0, "--save_every and --gen_every must be ≥ 0 (0 disables)")
+        try need(self.baseDtype == nil || ["f32", "bf16"].contains(self.baseDtype!), "--base_dtype must be f32 or bf16 (got \(self.baseDtype ?? ""))")
+        try need(self.baseDtype == nil || !(self.fullFinetune || self.loadIn4bit),
                  "--base_dtype applies to LoRA's frozen base only, not with --full_finetune or --load_in_4bit")
-        try need(["none", "depth", "all"].contains(recomputeMlp), "--recompute_mlp must be none, depth or all (got \(recomputeMlp))")
+        try need(["none", "depth", "all"].contains(self.recomputeMlp), "--recompute_mlp must be none, depth or all (got \(self.recomputeMlp))")
     }
 }
 

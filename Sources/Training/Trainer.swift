@@ -145,7 +145,11 @@ public final class Trainer {
                                               truncateAfterStep: resumed ? state.globalStep : nil) : nil
         let tensorboard = isMain ? try TensorBoardWriter(logDir: outputDir.appendingPathComponent("runs")) : nil
         let wandb = isMain ? makeWandB() : nil
-        defer { wandb?.finish() }
+        var exitCode = 1  // what W&B records: the process's exit status, an error unless set below
+        defer { wandb?.finish(exitCode: exitCode) }
+        // A second Ctrl-C quits without the checkpoint; the rows already logged still go out (2 s at most).
+        let quitToken = wandb.map { w in Interrupt.shared.onQuit { w.finish(exitCode: 130, waitAtMost: 2) } }
+        defer { quitToken.map(Interrupt.shared.removeOnQuit) }
         let progress = isMain ? TrainingProgress(total: state.totalSteps, log: io.log) : nil
         io.log("[train] \(train.count) samples, \(validation.count) validation, \(stepsPerEpoch) steps/epoch, "
             + "\(state.totalSteps) steps; trainable parameters: \(parameters.reduce(0) { $0 + $1.tensor.count })"
@@ -200,6 +204,7 @@ public final class Trainer {
                 io.log("[train] step \(state.globalStep): wrote \(wav.path)")
             }
             if interrupted {
+                exitCode = 130
                 progress?.finish()
                 io.log("[train] interrupted at step \(state.globalStep); resume with --resume")
                 return .interrupted
@@ -210,6 +215,7 @@ public final class Trainer {
         try tensorboard?.flush()
         try io.saveWeights(outputDir)
         io.log("[train] done: \(state.globalStep) steps; weights in \(outputDir.path)")
+        exitCode = 0
         return .finished
     }
 
@@ -224,7 +230,7 @@ public final class Trainer {
     func step(_ micro: [[Int]]) throws -> StepResult {
         // Randomness of step k depends on (seed, k) only, so a resumed run draws the same numbers.
         Runtime.manualSeed(UInt64(config.seed) &+ UInt64(state.globalStep))
-        let batches = try micro.enumerated().map { i, indices in try makeBatch(indices, salt: i) }
+        let batches = try micro.map { try makeBatch($0) }
         var targets = [0.0, 0.0]
         for b in batches {
             targets[0] += Double(try b.backboneLabels.ne(Double(CSMLabel.ignore)).sum().itemInt())
@@ -281,7 +287,7 @@ public final class Trainer {
 
     /// Lays out and pads the samples of one batch, drawing the depth decoder's frames for
     /// `--decoder_fraction` from a generator seeded by (seed, step, sample).
-    func makeBatch(_ indices: [Int], salt: Int) throws -> CSMBatch {
+    func makeBatch(_ indices: [Int]) throws -> CSMBatch {
         let ids = model.config.specialIds
         let layouts = try indices.map { i -> SampleLayout in
             let sample = train[i]
@@ -332,14 +338,11 @@ public final class Trainer {
             throw TrainingError.resumeMismatch("\(checkpoint.lastPathComponent) was made by \(saved.worldSize ?? 1) "
                 + "process(es) and this run has \(state.worldSize ?? 1); resume with the same number (the sample order depends on it)")
         }
-        let a = saved.config, b = config
-        let mismatches = [
-            ("preprocessed_path", a.preprocessedPath != b.preprocessedPath), ("model_id", a.modelId != b.modelId),
-            ("batch_size", a.batchSize != b.batchSize), ("seed", a.seed != b.seed),
-            ("gradient_accumulation_steps", a.gradientAccumulationSteps != b.gradientAccumulationSteps),
-            ("full_finetune", a.fullFinetune != b.fullFinetune), ("lora_r", a.loraR != b.loraR),
-            ("token_budget", a.tokenBudget != b.tokenBudget), ("load_in_4bit", a.loadIn4bit != b.loadIn4bit),
-        ].filter(\.1).map(\.0)
+        // The settings that fix the data, the sample order or the weights' shapes.
+        let s = TrainConfig.declared
+        let fixed: [any TrainSetting] = [s.preprocessedPath, s.modelId, s.batchSize, s.seed, s.gradientAccumulationSteps,
+                                         s.fullFinetune, s.loraR, s.tokenBudget, s.loadIn4bit]
+        let mismatches = fixed.filter { !$0.value(in: saved.config).isSame(as: $0.value(in: config)) }.map(\.key)
         guard mismatches.isEmpty else {
             throw TrainingError.resumeMismatch("\(checkpoint.lastPathComponent) was made with different "
                 + mismatches.joined(separator: ", ") + "; use the same settings or a new --output_dir")

@@ -36,7 +36,8 @@ public struct TrainingRun {
         let dataset = try PreprocessedDataset(URL(fileURLWithPath: config.preprocessedPath!))
         let modelFolder = try ModelLocator.resolve(config.modelId)
         log("[train] model \(config.modelId) → \(modelFolder.path) on \(device)")
-        try checkSameTokenizer(dataset, modelFolder)
+        // Ids and codes only mean something under the tokenizer and codec that made them.
+        try dataset.requireFingerprint(Fingerprint.of(modelFolder: modelFolder), modelId: config.modelId)
         let model = try CSMForConditionalGeneration.load(folder: modelFolder, dtype: .f32, device: device)
         let (train, validation) = try split(dataset, modelFolder: modelFolder)
 
@@ -88,16 +89,6 @@ public struct TrainingRun {
         let outcome = try trainer.run()
         if distributed?.isMain ?? true { TrainingReport.writeAfterTraining(config: config, log: log) }
         return outcome
-    }
-
-    /// Text ids only mean something under the tokenizer that made them.
-    func checkSameTokenizer(_ dataset: PreprocessedDataset, _ modelFolder: URL) throws {
-        let file = modelFolder.appendingPathComponent("tokenizer.json")
-        let bytes = [UInt8](try Data(contentsOf: file))
-        guard SHA256.hex(bytes) == dataset.fingerprint.tokenizer else {
-            throw ConfigError("\(config.preprocessedPath!) was preprocessed with a different tokenizer than "
-                + "\(config.modelId) has (\(file.path)); run csm preprocess again with --model_id \(config.modelId)")
-        }
     }
 
     /// Holds out whole conversations (so no context turn leaks from training into validation) until

@@ -5,8 +5,9 @@ import FoundationNetworking
 
 /// Weights & Biases over its HTTP API, the classic client's protocol: GraphQL `upsertBucket`
 /// creates the run with its config, `file_stream` receives history rows, and a final `complete`
-/// closes it. Any failure turns into a warning and disables the logger; training goes on.
-public final class WandBLogger {
+/// closes it. Rows go out from a background thread (`HistoryStream`), so `log` never waits on the
+/// network. Any failure turns into a warning and disables the logger; training goes on.
+public final class WandBLogger: @unchecked Sendable {
     public struct Settings {
         public var apiKey: String
         public var baseURL = URL(string: "https://api.wandb.ai")!
@@ -39,60 +40,59 @@ public final class WandBLogger {
     private var settings: Settings
     private let runId: String
     private var entity = ""
-    private var offset = 0
     private let start = Date()
-    private(set) public var enabled = true
-    private let warn: (String) -> Void
     private let timeout: TimeInterval
+    /// Nil when the run could not be created.
+    private var stream: HistoryStream?
 
+    /// `capacity`: rows held while the service is slow or away, before the oldest are dropped.
     public init(settings: Settings, config: [String: Any], runId: String? = nil, timeout: TimeInterval = 20,
-                warn: @escaping (String) -> Void) {
+                capacity: Int = 1000, warn: @escaping (String) -> Void) {
         self.settings = settings
         self.runId = runId ?? String((0 ..< 8).map { _ in "abcdefghijklmnopqrstuvwxyz0123456789".randomElement()! })
-        self.warn = warn
         self.timeout = timeout
         do {
             try upsertRun(config: config)
         } catch {
-            disable("W&B: cannot create the run (\(error)); training continues without W&B")
+            warn("W&B: cannot create the run (\(error)); training continues without W&B")
+            return
         }
+        // The sender's closures hold copies, not the logger: it may go away while a post is still in flight.
+        let (url, key) = (fileStreamURL, settings.apiKey)
+        stream = HistoryStream(capacity: capacity, send: { rows, offset in
+            let files = ["wandb-history.jsonl": ["offset": offset, "content": rows]]
+            _ = try Self.post(url, json: ["files": files], apiKey: key, timeout: timeout)
+        }, complete: { code in
+            _ = try Self.post(url, json: ["complete": true, "exitcode": code], apiKey: key, timeout: timeout)
+        }, warn: warn)
     }
+
+    /// False once the run could not be created, a post failed, or `finish` ran.
+    public var enabled: Bool { stream?.isOpen ?? false }
+    /// Rows dropped because the buffer was full.
+    public var droppedRows: Int { stream?.dropped ?? 0 }
 
     public var runURL: String { "\(settings.baseURL.absoluteString)/\(entity)/\(settings.project)/runs/\(runId)" }
 
-    /// Appends one history row (`_step`, `_runtime`, `_timestamp` added).
+    /// Queues one history row (`_step`, `_runtime`, `_timestamp` added); returns at once.
     public func log(_ metrics: [String: Double], step: Int) {
-        guard enabled else { return }
+        guard let stream, stream.isOpen else { return }
         var row: [String: Any] = metrics
         row["_step"] = step
         row["_runtime"] = Date().timeIntervalSince(start)
         row["_timestamp"] = Date().timeIntervalSince1970
         guard let line = try? JSONSerialization.data(withJSONObject: row, options: [.sortedKeys]) else { return }
-        let body: [String: Any] = ["files": ["wandb-history.jsonl": ["offset": offset, "content": [String(decoding: line, as: UTF8.self)]]]]
-        do {
-            _ = try post(fileStreamURL, json: body)
-            offset += 1
-        } catch {
-            disable("W&B: cannot send metrics (\(error)); training continues without W&B")
-        }
+        stream.append(String(decoding: line, as: UTF8.self))
     }
 
-    /// Marks the run finished.
-    public func finish(exitCode: Int = 0) {
-        guard enabled else { return }
-        do { _ = try post(fileStreamURL, json: ["complete": true, "exitcode": exitCode]) } catch {
-            warn("W&B: cannot mark the run complete (\(error))")
-        }
-        enabled = false
+    /// Sends the queued rows, then marks the run finished with the process's `exitCode` (W&B shows non-zero as
+    /// failed); waits at most `waitAtMost` seconds so a dead service cannot hold up the exit.
+    public func finish(exitCode: Int = 0, waitAtMost: TimeInterval = 30) {
+        stream?.finish(exitCode: exitCode, waitAtMost: waitAtMost)
     }
 
     private var fileStreamURL: URL {
         settings.baseURL.appendingPathComponent("files/\(entity)/\(settings.project)/\(runId)/file_stream")
-    }
-
-    private func disable(_ message: String) {
-        enabled = false
-        warn(message)
     }
 
     private func upsertRun(config: [String: Any]) throws {
@@ -125,12 +125,17 @@ public final class WandBLogger {
         guard !entity.isEmpty else { throw ConfigError("the server did not say which entity owns the run") }
     }
 
-    /// A blocking JSON POST with basic auth ("api", key).
     private func post(_ url: URL, json: [String: Any]) throws -> [String: Any] {
+        try Self.post(url, json: json, apiKey: settings.apiKey, timeout: timeout)
+    }
+
+    /// A blocking JSON POST with basic auth ("api", key).
+    private static func post(_ url: URL, json: [String: Any], apiKey: String, timeout: TimeInterval) throws
+        -> [String: Any] {
         var request = URLRequest(url: url, timeoutInterval: timeout)
         request.httpMethod = "POST"
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        let auth = Data("api:\(settings.apiKey)".utf8).base64EncodedString()
+        let auth = Data("api:\(apiKey)".utf8).base64EncodedString()
         request.setValue("Basic \(auth)", forHTTPHeaderField: "Authorization")
         request.httpBody = try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])
 

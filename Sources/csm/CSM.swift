@@ -11,9 +11,3 @@ struct CSM: ParsableCommand {
         ]
     )
 }
-
-/// Thrown by subcommands whose implementation has not landed yet.
-struct NotImplemented: Error, CustomStringConvertible {
-    let command: String
-    var description: String { "csm \(command): not implemented yet" }
-}

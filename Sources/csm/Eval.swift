@@ -31,6 +31,7 @@ struct Eval: ParsableCommand {
     @OptionGroup var runtime: RuntimeOptions
 
     func run() throws {
+        if let output { try OutputPath.checkFile(output, flag: "--output") }
         let (device, dtype) = try runtime.resolve()
         let dataset = try PreprocessedDataset(URL(fileURLWithPath: preprocessedPath))
         let model = try CSMForConditionalGeneration.load(folder: ModelLocator.resolve(modelId), dtype: dtype,
@@ -45,7 +46,10 @@ struct Eval: ParsableCommand {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let json = try encoder.encode(result)
-        if let output { try writeAtomically(json, to: URL(fileURLWithPath: output)) }
+        if let output {
+            try OutputPath.makeFolder(for: URL(fileURLWithPath: output))
+            try writeAtomically(json, to: URL(fileURLWithPath: output))
+        }
         print(String(decoding: json, as: UTF8.self))
     }
 }

@@ -64,6 +64,7 @@ struct Generate: ParsableCommand {
     }
 
     func run() throws {
+        try OutputPath.checkFile(output, flag: "--output")
         let (device, dtype) = try runtime.resolve(bf16WhereFast: true)
         let folder = try ModelLocator.resolve(modelId)
         let model = try CSMForConditionalGeneration.load(folder: folder, dtype: dtype, device: device)
@@ -98,6 +99,7 @@ struct Generate: ParsableCommand {
             log("[generate] warning: \(audio.replacedCodes) codes outside the codec's range were decoded as 0")
         }
         let url = URL(fileURLWithPath: output)
+        try OutputPath.makeFolder(for: url)
         try Speech.write(audio, to: url)
         let frames = result.frames.count
         log(String(format: "[generate] %d frames in %.2f s (%.1f frames/s)%@", frames, generated,

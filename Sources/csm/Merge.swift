@@ -28,9 +28,7 @@ struct Merge: ParsableCommand {
     func run() throws {
         let base = try ModelLocator.resolve(modelId)
         let out = URL(fileURLWithPath: output)
-        guard out.standardizedFileURL.resolvingSymlinksInPath() != base.standardizedFileURL.resolvingSymlinksInPath() else {
-            throw ValidationError("--output must differ from the base model folder (it would overwrite the base)")
-        }
+        try OutputPath.checkFolder(output, flag: "--output", notSameAs: base, what: "the base model folder")
         // Stored dtype, on the CPU: the merge is exact arithmetic, no speed needed.
         let model = try CSMForConditionalGeneration.load(folder: base, device: .cpu)
         let lora = try PEFTAdapter.load(URL(fileURLWithPath: adapter), into: model)

@@ -9,12 +9,8 @@ import Tokenizer
 /// synthetic dataset and the tiny demo model: an uninterrupted run, a run killed with SIGKILL and
 /// resumed, and a run stopped with SIGINT (Ctrl-C) and resumed must end identically.
 @Suite(.serialized) struct TrainCLITests {
-    static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-    static let model = repo.appendingPathComponent("Tests/Fixtures/demo-model").path
-    /// The `csm` binary next to the test bundle in the build folder.
-    static let csm = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        .appendingPathComponent("csm").path
+    static let model = CLI.model
+    static let csm = CLI.csm
 
     let root = FileManager.default.temporaryDirectory.appendingPathComponent("cli-\(UUID())")
 
@@ -34,19 +30,10 @@ import Tokenizer
         return root.appendingPathComponent("data")
     }
 
+    /// Runs `csm args`, expects exit status `status`, returns stdout and stderr interleaved.
     @discardableResult
-    func run(_ args: [String], expect status: Int32 = 0) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: Self.csm)
-        p.arguments = args
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        #expect(p.terminationStatus == status, "csm \(args.joined(separator: " ")):\n\(out)")
-        return out
+    func run(_ args: [String], expect status: Int32 = 0, sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+        try CLI.run(args, expect: status, sourceLocation: sourceLocation)
     }
 
     func trainArgs(_ preprocessed: URL, _ out: URL) -> [String] {
@@ -144,5 +131,29 @@ import Tokenizer
         try "batch_sise: 3\n".write(to: yaml, atomically: true, encoding: .utf8)
         out = try run(["train", "--config", yaml.path], expect: 1)
         #expect(out.contains("unknown setting 'batch_sise'"))
+    }
+
+    /// The flags and --help come from `TrainConfig.settings`: every setting is listed with its default, and
+    /// the binary takes every one of them, in either spelling.
+    @Test func helpAndFlagsCoverEverySetting() throws {
+        let help = try run(["train", "--help"]).split(whereSeparator: { $0 == " " || $0 == "\n" }).joined(separator: " ")
+        for setting in TrainConfig.settings {
+            #expect(help.contains(setting.flagNames.joined(separator: ", ")), "\(setting.key)")
+            if let text = setting.defaultText { #expect(help.contains("(default: \(text))"), "\(setting.key)") }
+        }
+        #expect(help.contains("--config <config>") && help.contains("--nproc <nproc>"))
+        // Every setting, alternately snake_case and kebab-case; --full_finetune with --load_in_4bit fails the
+        // validation that follows parsing, so nothing runs.
+        var args = ["train"]
+        for (i, setting) in TrainConfig.settings.enumerated() {
+            let name = setting.flagNames[i % setting.flagNames.count]
+            let value = setting.value(in: TrainConfig())
+            args += setting.isFlag ? [name] : [name, value.displayText ?? (setting.valueName == "int" ? "3" : "x")]
+        }
+        let out = try run(args, expect: 1)
+        #expect(out.contains("--full_finetune and --load_in_4bit cannot be combined"), "\(out)")
+        // Mistyped flags are usage errors, as swift-argument-parser reports them.
+        let typo = try CLI.exec(["train", "--batch_sise", "3"])
+        #expect(typo.status == 64 && typo.stderr.contains("Unknown option '--batch_sise'. Did you mean '--batch_size'?"))
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import Torch
 @testable import CSM
+import TestSupport
 
 @Suite struct CheckpointTests {
     func tempFolder() throws -> URL {
@@ -46,8 +47,10 @@ import Torch
         let upcast = try CSMForConditionalGeneration.load(folder: dir, dtype: .f32)
         #expect(upcast.dtype == .f32)
         let reference = try logits(Fixture.model())
-        #expect(try relativeError(logits(upcast), reference) < 0.05)
-        #expect(try relativeError(logits(native).to(.f32), reference) < 0.1)
+        #expect(parity("CheckpointTests.\(dtype).upcast_logits", try relativeError(logits(upcast), reference),
+                       Tolerance.halfCheckpointUpcast))
+        #expect(parity("CheckpointTests.\(dtype).native_logits", try relativeError(logits(native).to(.f32), reference),
+                       Tolerance.halfCheckpointNative))
     }
 
     /// Tied codebook embeddings: stored once under either key, one tensor in the model; untied: two.

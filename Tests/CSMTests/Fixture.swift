@@ -1,6 +1,8 @@
 import Foundation
+import Testing
 import Torch
 @testable import CSM
+import TestSupport
 
 /// The committed fixture written by tools/fixtures/csm.py.
 enum Fixture {
@@ -37,3 +39,45 @@ func relativeError(_ a: Tensor, _ b: Tensor) throws -> Double {
 }
 
 func relativeError(_ a: Double, _ b: Double) -> Double { abs(a - b) / max(abs(b), 1e-12) }
+
+/// The three losses of `loss` against transformers' `want`, each within `Tolerance.f32Forward` relative.
+func expectLosses(_ loss: CSMLoss, _ want: Fixture.Losses, _ what: String,
+                  sourceLocation: SourceLocation = #_sourceLocation) throws {
+    #expect(parity("\(what).backbone_loss", relativeError(try loss.backboneLoss().item(), want.backbone_loss),
+                   Tolerance.f32Forward), sourceLocation: sourceLocation)
+    #expect(parity("\(what).depth_loss", relativeError(try loss.depthLoss().item(), want.depth_loss), Tolerance.f32Forward),
+            sourceLocation: sourceLocation)
+    #expect(parity("\(what).loss", relativeError(try loss.total().item(), want.loss), Tolerance.f32Forward),
+            sourceLocation: sourceLocation)
+}
+
+/// Every bound this target's suites compare under, declared once. ATen picks CPU kernels per instruction set
+/// (AVX2, AVX512/AMX, or `ATEN_CPU_CAPABILITY=default`), so results differ from a fixture's in the last bits;
+/// each bound says why it holds on any x86-64 CPU with AVX2 or better. Errors are `relativeError`s: the largest
+/// difference over the largest expected magnitude.
+enum Tolerance {
+    /// f32 logits and losses of the tiny CSM (2 backbone + 2 depth-decoder layers, a few dozen ops deep) against
+    /// transformers: kernels differ by ~1e-7 relative per op across instruction sets; 1e-5 of the largest value.
+    static let f32Forward = 1e-5
+    /// f32 gradients against transformers: the backward pass doubles the depth and sums over every position, so
+    /// reduction order shows more; 1e-4 of each gradient's largest entry.
+    static let f32Gradient = 1e-4
+    /// Same machine, the same f32 math in another order (micro-batches vs one batch, KV-cache steps vs one pass,
+    /// merged vs separate LoRA product): reassociation only, ~1e-7 relative per op; 1e-5.
+    static let f32Reordered = 1e-5
+    /// Same machine, the very same ops run again (recomputed MLPs; the widened bf16 product vs writing it out):
+    /// only the order gradients are accumulated in may differ; 1e-6.
+    static let f32Recomputed = 1e-6
+    /// Logits of a bf16/f16 checkpoint read back as f32, against the f32 model: each weight rounded once (up to
+    /// 2^-9 relative for bf16), compounding through the fixture's large random weights (std 0.3) over 4 layers.
+    static let halfCheckpointUpcast = 0.05
+    /// The same checkpoint computed natively in bf16/f16: activations and outputs are rounded too.
+    static let halfCheckpointNative = 0.1
+    /// LoRA loss over a bf16 frozen base against the f32 base (TrainingMemoryTests: measured ~5e-4 relative).
+    static let bf16BaseLoss = 2e-3
+    /// All LoRA gradients together (relative L2) over a bf16 frozen base, the product upcast to f32 (measured ~1 %).
+    static let bf16BaseGradientUpcast = 4e-2
+    /// The same with the native bf16 product, which also rounds activations and output gradients (measured ~3 %).
+    static let bf16BaseGradientNative = 8e-2
+}
+

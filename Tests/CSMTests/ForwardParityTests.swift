@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import Torch
 @testable import CSM
+import TestSupport
 
 @Suite struct ForwardParityTests {
     @Test func singleSampleLogitsAndLoss() throws {
@@ -10,11 +11,8 @@ import Torch
             let batch = try CSMBatch(samples: [sample], config: model.config)
             let (loss, logits) = try withNoGrad { try model.loss(batch) }
             let want = Fixture.tensors["single\(i).logits"]!
-            #expect(try relativeError(logits.squeeze(0), want) < 1e-5)
-            let e = Fixture.expected.single[i]
-            #expect(relativeError(try loss.backboneLoss().item(), e.backbone_loss) < 1e-5)
-            #expect(relativeError(try loss.depthLoss().item(), e.depth_loss) < 1e-5)
-            #expect(relativeError(try loss.total().item(), e.loss) < 1e-5)
+            #expect(parity("ForwardParityTests.single\(i).logits", try relativeError(logits.squeeze(0), want), Tolerance.f32Forward))
+            try expectLosses(loss, Fixture.expected.single[i], "ForwardParityTests.single\(i)")
         }
     }
 
@@ -25,7 +23,8 @@ import Torch
         let (hidden, _) = try model.forward(batch)
         let rows = try Tensor(batch.depthFrames.map { Int64($0.position - 1) })
         let logits = try model.depthLogits(backboneHidden: hidden.squeeze(0).indexSelect(0, rows), codes: batch.depthInputs)
-        #expect(try relativeError(logits, Fixture.tensors["single1.depth_logits"]!) < 1e-5)
+        #expect(parity("ForwardParityTests.single1.depth_logits",
+                       try relativeError(logits, Fixture.tensors["single1.depth_logits"]!), Tolerance.f32Forward))
     }
 
     @Test func paddedBatchMatches() throws {
@@ -37,16 +36,15 @@ import Torch
         // Padded positions of HF's logits are meaningless only past each row's length; compare real ones.
         for (r, layout) in batch.layouts.enumerated() {
             let n = layout.count
-            #expect(try relativeError(logits.select(0, r).narrow(0, 0, n), want.select(0, r).narrow(0, 0, n)) < 1e-5)
+            #expect(parity("ForwardParityTests.batch.row\(r).logits",
+                           try relativeError(logits.select(0, r).narrow(0, 0, n), want.select(0, r).narrow(0, 0, n)),
+                           Tolerance.f32Forward))
         }
         // every frame and every audio-end position is a target of both terms (decoder fraction 1)
         let targets = Fixture.samples.reduce(0) { $0 + $1.frameCount + $1.turns.count }
         #expect(loss.backboneCount == targets && loss.depthFrames == targets)
         #expect(loss.depthCount == targets * (model.config.numCodebooks - 1))
-        let e = Fixture.expected.batch
-        #expect(relativeError(try loss.backboneLoss().item(), e.backbone_loss) < 1e-5)
-        #expect(relativeError(try loss.depthLoss().item(), e.depth_loss) < 1e-5)
-        #expect(relativeError(try loss.total().item(), e.loss) < 1e-5)
+        try expectLosses(loss, Fixture.expected.batch, "ForwardParityTests.batch")
     }
 
     @Test func decoderFractionLabels() throws {
@@ -56,10 +54,7 @@ import Torch
         }
         let batch = try CSMBatch(layouts, numCodebooks: model.config.numCodebooks)
         let (loss, _) = try withNoGrad { try model.loss(batch) }
-        let e = Fixture.expected.batch_fraction
-        #expect(relativeError(try loss.backboneLoss().item(), e.backbone_loss) < 1e-5)
-        #expect(relativeError(try loss.depthLoss().item(), e.depth_loss) < 1e-5)
-        #expect(relativeError(try loss.total().item(), e.loss) < 1e-5)
+        try expectLosses(loss, Fixture.expected.batch_fraction, "ForwardParityTests.batch_fraction")
     }
 }
 
@@ -69,9 +64,11 @@ import Torch
         let r = try model.evaluate(Fixture.samples)
         let single = Fixture.expected.single
         let want = single.map(\.loss).reduce(0, +) / Double(single.count)
-        #expect(relativeError(r.loss, want) < 1e-5)
-        #expect(relativeError(r.backboneLoss, single.map(\.backbone_loss).reduce(0, +) / 2) < 1e-5)
-        #expect(relativeError(r.depthLoss, single.map(\.depth_loss).reduce(0, +) / 2) < 1e-5)
+        #expect(parity("EvaluateTests.loss", relativeError(r.loss, want), Tolerance.f32Forward))
+        #expect(parity("EvaluateTests.backbone_loss", relativeError(r.backboneLoss, single.map(\.backbone_loss).reduce(0, +) / 2),
+                       Tolerance.f32Forward))
+        #expect(parity("EvaluateTests.depth_loss", relativeError(r.depthLoss, single.map(\.depth_loss).reduce(0, +) / 2),
+                       Tolerance.f32Forward))
         #expect(r.samples == 2 && r.frames == Fixture.samples.reduce(0) { $0 + $1.frameCount })
         #expect(throws: CSMError.self) { try model.evaluate([Sample]()) }
     }

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import Torch
 @testable import CSM
+import TestSupport
 
 @Suite struct GradientParityTests {
     @Test func fullFineTuneGradients() throws {
@@ -14,8 +15,7 @@ import Torch
         for (name, t) in params {
             let want = try #require(Fixture.tensors["full_grad." + name])
             let got = try #require(try t.grad, "\(name) has no gradient")
-            let err = try relativeError(got, want)
-            #expect(err < 1e-4, "\(name): relative error \(err)")
+            #expect(parity("GradientParityTests.full.\(name)", try relativeError(got, want), Tolerance.f32Gradient))
         }
     }
 
@@ -31,22 +31,21 @@ import Torch
         #expect(params.count == expectedCount)
         let batch = try CSMBatch(samples: Fixture.samples, config: model.config)
         let (loss, logits) = try model.loss(batch)
-        let e = Fixture.expected.lora_batch
-        #expect(relativeError(try loss.total().item(), e.loss) < 1e-5)
-        #expect(relativeError(try loss.backboneLoss().item(), e.backbone_loss) < 1e-5)
-        #expect(relativeError(try loss.depthLoss().item(), e.depth_loss) < 1e-5)
+        try expectLosses(loss, Fixture.expected.lora_batch, "GradientParityTests.lora_batch")
         let want = Fixture.tensors["lora.batch.logits"]!
         for (r, layout) in batch.layouts.enumerated() {
             let n = layout.count
-            #expect(try relativeError(logits.select(0, r).narrow(0, 0, n), want.select(0, r).narrow(0, 0, n)) < 1e-5)
+            #expect(parity("GradientParityTests.lora_batch.row\(r).logits",
+                           try relativeError(logits.select(0, r).narrow(0, 0, n), want.select(0, r).narrow(0, 0, n)),
+                           Tolerance.f32Forward))
         }
         try loss.total().backward()
         for (name, t) in params {
             // PEFT's parameter names carry the adapter name: `…lora_A.default.weight`.
             let peftName = name.replacingOccurrences(of: ".weight", with: ".default.weight")
             let want = try #require(Fixture.tensors["lora_grad." + peftName], "\(peftName) missing in fixture")
-            let err = try relativeError(try #require(try t.grad), want)
-            #expect(err < 1e-4, "\(name): relative error \(err)")
+            #expect(parity("GradientParityTests.lora.\(name)", try relativeError(try #require(try t.grad), want),
+                           Tolerance.f32Gradient))
         }
     }
 
@@ -65,7 +64,8 @@ import Torch
         #expect(b == whole.backboneCount && d == whole.depthCount)
         for part in parts { try part.normalized(backboneCount: b, depthCount: d).backward() }
         for (p, want) in zip(params, reference) {
-            #expect(try relativeError(p.tensor.grad!, want) < 1e-5, "\(p.name)")
+            #expect(parity("GradientParityTests.accumulation.\(p.name)", try relativeError(p.tensor.grad!, want),
+                           Tolerance.f32Reordered))
         }
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// Peak memory must not grow with the dataset: one conversation in memory at a time. Measured in processes of
-/// their own (`dataset-bench`, built beside the test bundle), since VmHWM is per process and tests run in parallel.
+/// their own (`csm-bench dataset`, built beside the test bundle), since VmHWM is per process and tests run in parallel.
 @Suite struct MemoryTests {
     struct Run: Decodable {
         let segments: Int
@@ -12,14 +12,14 @@ import Testing
     func bench(scale: Int) throws -> Run {
         let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         let candidates = [dir, dir.deletingLastPathComponent(), dir.deletingLastPathComponent().deletingLastPathComponent()]
-            .map { $0.appendingPathComponent("dataset-bench") }
+            .map { $0.appendingPathComponent("csm-bench") }
         guard let tool = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
             throw CocoaError(.fileNoSuchFile, userInfo: [NSLocalizedDescriptionKey:
-                "dataset-bench not found next to \(CommandLine.arguments[0]); build it (swift build --build-tests)"])
+                "csm-bench not found next to \(CommandLine.arguments[0]); build it (swift build --build-tests)"])
         }
         let process = Process()
         process.executableURL = tool
-        process.arguments = ["--scale", "\(scale)", "--conversations", "3", "--segments", "10", "--seconds", "3"]
+        process.arguments = ["dataset", "--scale", "\(scale)", "--conversations", "3", "--segments", "10", "--seconds", "3"]
         let pipe = Pipe()
         process.standardOutput = pipe
         try process.run()

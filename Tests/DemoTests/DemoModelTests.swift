@@ -4,6 +4,7 @@ import Testing
 import Tokenizer
 import Torch
 @testable import CSM
+import TestSupport
 
 /// The tiny random model `make demo` runs on (Tests/Fixtures/demo-model, written by
 /// tools/fixtures/demo_model.py) loads in every Swift loader and computes what transformers computes on
@@ -63,8 +64,19 @@ import Torch
         let sample = Sample(turns: Self.expected.turns.map { Turn(speaker: $0.speaker, textIds: $0.text_ids, codes: $0.codes) })
         let (loss, _) = try withNoGrad { try model.loss(CSMBatch(samples: [sample], config: model.config)) }
         let e = Self.expected.loss
-        #expect(abs(try loss.backboneLoss().item() - e.backbone_loss) < 1e-5 * e.backbone_loss)
-        #expect(abs(try loss.depthLoss().item() - e.depth_loss) < 1e-5 * e.depth_loss)
-        #expect(abs(try loss.total().item() - e.loss) < 1e-5 * e.loss)
+        #expect(parity("DemoModelTests.backbone_loss", abs(try loss.backboneLoss().item() - e.backbone_loss) / e.backbone_loss,
+                       Tolerance.f32Forward))
+        #expect(parity("DemoModelTests.depth_loss", abs(try loss.depthLoss().item() - e.depth_loss) / e.depth_loss,
+                       Tolerance.f32Forward))
+        #expect(parity("DemoModelTests.loss", abs(try loss.total().item() - e.loss) / e.loss, Tolerance.f32Forward))
     }
 }
+
+/// Every bound DemoModelTests compares with transformers under, declared once, with why it holds on any x86-64 CPU
+/// with AVX2 or better (ATen picks CPU kernels per instruction set, so floats differ in the last bits).
+enum Tolerance {
+    /// f32 losses of the demo model (2 backbone + 2 depth-decoder layers) against transformers: kernels differ by
+    /// ~1e-7 relative per op across instruction sets; 1e-5 relative.
+    static let f32Forward = 1e-5
+}
+

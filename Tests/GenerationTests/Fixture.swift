@@ -1,5 +1,7 @@
 import Foundation
+import Torch
 @testable import CSM
+import TestSupport
 
 /// The tiny CSM of tools/fixtures/csm.py and the frames transformers generated on it (tools/fixtures/generation.py).
 enum Fixture {
@@ -38,5 +40,71 @@ enum Fixture {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("csm-gen-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
+    }
+}
+
+/// Every bound this target's suites compare under, declared once, with why it holds on any x86-64 CPU with AVX2
+/// or better (ATen picks CPU kernels per instruction set, so logits differ in the last bits between CPUs).
+enum Tolerance {
+    /// Smallest gap between the chosen code's logit and the runner-up, relative to the row's largest |logit|, for
+    /// frames compared exactly. Every CPU's logits are within ε = 1e-5 of transformers' (CSMTests' f32Forward,
+    /// measured ≤ 1e-6), so transformers' own gap is at least ours − 2ε, and another CPU keeps the code while that
+    /// exceeds 2ε: ours ≥ 4ε = 4e-5.
+    static let argmaxMargin = 4e-5
+    /// Logits of the merged model reloaded against base + adapter (absolute; they reach ~4 here): same machine,
+    /// W + s·BA summed once vs the two products added, f32 reassociation only; measured 5.4e-6 (AVX2) and 6.3e-6
+    /// (default kernels), so 3e-5 (~8e-6 relative) leaves room for AVX512/AMX blocking.
+    static let mergedLogits = 3e-5
+    /// Frequency of a top-k outcome over 3000 seeded draws against its softmax probability: statistical,
+    /// σ = sqrt(0.23·0.77/3000) = 0.0077, so 0.03 is ~4σ; a CPU's softmax rounding moves a draw or two at most.
+    static let sampledFrequency = 0.03
+}
+
+
+/// Prints `PARITY <what> <measured> >= <bound>` for a margin (bigger is safer) and returns whether it is at least
+/// the bound.
+@discardableResult
+func parityMargin(_ what: String, _ measured: Double, _ bound: Double) -> Bool {
+    print("PARITY \(what) \(String(format: "%.3g", measured)) >= \(String(format: "%.3g", bound))")
+    return measured >= bound
+}
+
+extension Fixture {
+    /// How far every argmax `Generator.generate` takes to produce `frames` after `prompt` is from a tie: the
+    /// smallest (chosen logit − largest other logit) / largest |logit| of the row, over codebook 0 (lm_head) and
+    /// codebooks 1..<K (depth decoder) of every frame, replayed with the generator's ops and KV caches. Negative
+    /// when some frame code is not the argmax here.
+    static func argmaxMargin(_ model: CSMForConditionalGeneration, _ prompt: GenerationPrompt, frames: [[Int]]) throws -> Double {
+        func margin(_ logits: Tensor, _ chosen: Int) throws -> Double {
+            let row = try logits.to(.f32).toArray(Float.self).map(Double.init)
+            let runnerUp = row.indices.filter { $0 != chosen }.map { row[$0] }.max()!
+            return (row[chosen] - runnerUp) / Swift.max(row.map(abs).max()!, 1e-30)
+        }
+        let config = model.config, k = config.numCodebooks
+        return try withNoGrad {
+            let batch = try CSMBatch([prompt.layout(config.specialIds)], numCodebooks: k, device: model.device)
+            let caches = model.backboneModel.layers.map { _ in KVCache() }
+            var hidden = try model.backboneModel(inputsEmbeds: model.embed(batch), mask: nil, caches: caches)
+            var worst = Double.infinity
+            for frame in frames {
+                let last = try hidden.select(1, hidden.size(1) - 1)
+                worst = Swift.min(worst, try margin(model.lmHead(last).select(0, 0), frame[0]))
+                let depth = model.depthDecoder
+                let depthCaches = depth.model.layers.map { _ in KVCache() }
+                var h = try depth.model(inputIds: Tensor([Int64(0), Int64(frame[0])], shape: [1, 2]).to(model.device),
+                                        backboneLastHidden: last, caches: depthCaches)
+                for codebook in 1..<k {
+                    let head = try depth.codebooksHead.weight.select(0, codebook - 1)
+                    worst = Swift.min(worst, try margin(h.select(1, h.size(1) - 1).matmul(head).select(0, 0), frame[codebook]))
+                    if codebook < k - 1 {
+                        h = try depth.model(inputIds: Tensor([Int64(frame[codebook])], shape: [1, 1]).to(model.device),
+                                            backboneLastHidden: nil, caches: depthCaches)
+                    }
+                }
+                let codes = try Tensor(frame.map(Int64.init), shape: [1, 1, k]).to(model.device)
+                hidden = try model.backboneModel(inputsEmbeds: model.backboneModel.embedTokens(codes), mask: nil, caches: caches)
+            }
+            return worst
+        }
     }
 }

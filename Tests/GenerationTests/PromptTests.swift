@@ -44,7 +44,8 @@ extension PromptTests {
     /// end-of-audio frame, generation stops there, and no audio frame remains.
     @Test func stopsAtTheAllZeroFrame() throws {
         let model = try Fixture.model()
-        model.lmHead.weight = try Tensor.zeros(model.lmHead.weight.shape)
+        let lmHead = try #require(model.lmHead as? Linear)
+        lmHead.weight = try Tensor.zeros(lmHead.weight.shape)
         model.depthDecoder.codebooksHead.weight = try Tensor.zeros(model.depthDecoder.codebooksHead.weight.shape)
         let out = try Generator(model: model).generate(
             Fixture.expected.cases[0].prompt,

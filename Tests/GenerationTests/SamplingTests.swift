@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import Torch
 @testable import CSM
+import TestSupport
 
 @Suite struct SamplingTests {
     static let sampling = Sampling(doSample: true, temperature: 1.0, topK: 20)
@@ -43,7 +44,7 @@ import Torch
             counts[try TokenSampler.sample(logits, Sampling(doSample: true, temperature: 2, topK: 3), rng: &rng) - 1] += 1
         }
         // softmax([3, 2, 3] / 2): 0.384, 0.233, 0.384
-        #expect(abs(Double(counts[1]) / 3000 - 0.2327) < 0.03)
+        #expect(parity("SamplingTests.top_k_frequency", abs(Double(counts[1]) / 3000 - 0.2327), Tolerance.sampledFrequency))
         #expect(try TokenSampler.sample(logits, .greedy, rng: &rng) == 1)
     }
 

@@ -1,6 +1,7 @@
 import Foundation
-import Mimi
+@testable import Mimi
 import Torch
+import TestSupport
 
 /// The fixture written by tools/fixtures/mimi.py: a tiny random MimiModel folder and transformers' outputs.
 enum MimiFixture {
@@ -69,5 +70,71 @@ enum MimiFixture {
         let values = try t.toArray(Int.self)
         let (k, frames) = (t.size(0), t.size(1))
         return (0..<k).map { Array(values[($0 * frames)..<(($0 + 1) * frames)]) }
+    }
+}
+
+/// Every bound this target's suites compare under, declared once, with why it holds on any x86-64 CPU with AVX2
+/// or better (ATen, oneDNN and MKL pick CPU kernels per instruction set, so floats differ in the last bits).
+enum Tolerance {
+    /// Fraction of transformers' codes ours may differ in: a code is an argmin over codeword distances, and a
+    /// near-tie (the 30 s case has 12,000 codes) can flip on a last-bit difference of the latents; 1e-3.
+    static let codeMismatch = 1e-3
+    /// Encoder latents against transformers (absolute; they reach ~11 on this random codec, so ~1e-5 relative):
+    /// SEANet convs and 2 transformer layers in f32, oneDNN/MKL kernels differ by ~1e-7 relative per op across
+    /// instruction sets; 1e-4.
+    static let latents = 1e-4
+    /// Decoded audio against transformers (absolute; this random codec decodes to values up to ~55, so 1e-4 is
+    /// ~5e-6 relative at 3e-4): the same depth of f32 convs and attention as the encoder, in reverse, and the error
+    /// grows with clip length; measured 4.2e-5 under AVX2 and default kernels, so 3e-4 for other instruction sets.
+    static let decoded = 3e-4
+    /// Chunked SEANet against the whole-clip run: same machine, same convs on shorter inputs (oneDNN may block
+    /// them differently); outputs reach ~9 (1e-5 is ~8 ulps there): measured 7.2e-6, so 5e-5 absolute.
+    static let chunked = 5e-5
+    /// Share of a code's margin (the gap between its codeword's squared distance and any other's) that our
+    /// latents' difference from transformers' uses: a code flips at 1. At most a quarter here means a CPU whose
+    /// latents differ 4× as much still gives every code, so exact code comparisons on these clips are robust.
+    static let codeMarginUsed = 0.25
+    /// Sum of the generated test signal against Python's: exact f32 samples summed in f64 in the same order, so
+    /// only the JSON round trip of the sum can differ (one f64 ulp); 1e-9 relative.
+    static let signalSum = 1e-9
+}
+
+
+extension MimiFixture {
+    /// How much of each code's margin the difference between two sets of latents (batch 1, hidden, frames) uses:
+    /// for every quantizer stage, frame and other codeword j, the change of the squared-distance gap
+    /// d(j) − d(chosen) from `reference` to `latents`, over that gap (the code of `reference`, its argmin, flips
+    /// when this reaches 1). Returns the largest such fraction and the smallest gap relative to the squared
+    /// distance to the chosen codeword.
+    static func codeMarginUse(_ model: MimiModel, latents: Tensor, reference: Tensor) throws -> (worstUse: Double, smallestGap: Double) {
+        try withNoGrad {
+            var worstUse = 0.0, smallestGap = Double.infinity
+            let q = model.quantizer
+            for (rvq, count) in [(q.semanticResidualVectorQuantizer, q.numSemanticQuantizers),
+                                 (q.acousticResidualVectorQuantizer, model.numCodebooks - q.numSemanticQuantizers)] {
+                let projection = try rvq.inputProj?.to(.f64)
+                func rows(_ x: Tensor) throws -> Tensor {
+                    let x = try x.to(.f64)
+                    return try (projection.map { try x.conv1d($0) } ?? x).select(0, 0).transpose(0, 1)  // (frames, dim)
+                }
+                var ours = try rows(latents), theirs = try rows(reference)
+                for codebook in rvq.layers.prefix(count) {
+                    let embed = try codebook.embed.to(.f64)
+                    let dOurs = try (ours.unsqueeze(1) - embed.unsqueeze(0)).pow(2).sum(-1)      // (frames, size)
+                    let dTheirs = try (theirs.unsqueeze(1) - embed.unsqueeze(0)).pow(2).sum(-1)
+                    let chosen = try dTheirs.argmin(-1)
+                    let pick = { (d: Tensor) throws -> Tensor in try d.gather(1, chosen.unsqueeze(1)) }
+                    let gapTheirs = try dTheirs - pick(dTheirs), gapOurs = try dOurs - pick(dOurs)
+                    let other = try gapTheirs.gt(0)  // every codeword but the chosen one (and exact duplicates of it)
+                    let use = try ((gapTheirs - gapOurs) / gapTheirs.clamp(min: 1e-300)).maskedFill(other.logicalNot(), 0)
+                    worstUse = Swift.max(worstUse, try use.max().item())
+                    let relativeGap = try (gapTheirs.maskedFill(other.logicalNot(), .infinity) / pick(dTheirs).clamp(min: 1e-300))
+                    smallestGap = Swift.min(smallestGap, try relativeGap.min().item())
+                    ours = try ours - embed.indexSelect(0, chosen)
+                    theirs = try theirs - embed.indexSelect(0, chosen)
+                }
+            }
+            return (worstUse, smallestGap)
+        }
     }
 }

@@ -1,5 +1,6 @@
 import Testing
 import Torch
+import TestSupport
 
 /// QLoRA: a frozen NF4 base with a trainable low-rank pair on top.
 @Suite struct NF4TrainingTests {
@@ -31,7 +32,8 @@ import Torch
             let g = try #require(try got.grad, "\(name) has no gradient")
             let w = try #require(try want.grad)
             #expect(try g.abs().max().item() > 0, "\(name)")
-            #expect(try (g - w).abs().max().item() <= 1e-6 * Swift.max(1, try w.abs().max().item()), "\(name)")
+            #expect(parity("NF4TrainingTests.qlora_grad_\(name)",
+                           try (g - w).abs().max().item() / Swift.max(1, try w.abs().max().item()), Tolerance.f32SameProduct))
         }
         #expect(try base.packed.requiresGrad == false && base.absmax.requiresGrad == false)
         #expect(try base.packed.bytes() == packedBefore && base.absmax.bytes() == absmaxBefore)
@@ -67,14 +69,15 @@ import Torch
 @Suite struct NF4LinearTests {
     @Test func computesInTheInputDtypeAndMatchesTheDenseProduct() throws {
         let weight = try Tensor.randn([48, 64]), bias = try Tensor.randn([48])
-        for (base, dtype) in [(try NF4Tensor.quantize(weight), DType.f32), (try NF4Tensor.quantize(weight), .bf16),
-                              (try NF4Tensor.quantize(weight, doubleQuant: true), .f32)] {
+        for (base, dtype, name) in [(try NF4Tensor.quantize(weight), DType.f32, "f32"), (try NF4Tensor.quantize(weight), .bf16, "bf16"),
+                                    (try NF4Tensor.quantize(weight, doubleQuant: true), .f32, "f32_double_quant")] {
             let x = try Tensor.randn([3, 5, 64], dtype: dtype)
             let y = try nf4Linear(x, weight: base, bias: bias)
             #expect(y.dtype == dtype && y.shape == [3, 5, 48])
             let dense = try x.linear(base.dequantize(to: dtype), bias: bias.to(dtype))
             let diff = try (y - dense).abs().max().item(), scale = try dense.abs().max().item()
-            #expect(diff <= scale * (dtype == .f32 ? 1e-6 : 1.0 / 64), "\(dtype): \(diff) of \(scale)")
+            #expect(parity("NF4LinearTests.dense_product_\(name)", diff / scale,
+                           dtype == .f32 ? Tolerance.f32SameProduct : Tolerance.bf16SameProduct), "\(dtype): \(diff) of \(scale)")
         }
     }
 

@@ -54,6 +54,17 @@ import Testing
             return norm
         }
 
+        /// Largest difference between the parameters and torch's after step `k`, in units in the last place
+        /// of each tensor's largest magnitude (an element near zero has tiny ulps of its own, but its rounding
+        /// errors come from products of the tensor's scale).
+        func ulpDeviation(_ schedule: String, _ k: Int, _ p: [String: Tensor]) throws -> Double {
+            try p.map { name, t in
+                let torch = try file.tensor("\(schedule)/\(k)/\(name)").toArray(Float.self)
+                let ulp = Double(torch.map { Swift.abs($0) }.max()!.ulp)
+                return zip(try t.toArray(Float.self), torch).map { Double(Swift.abs($0 - $1)) / ulp }.max()!
+            }.max()!
+        }
+
         /// Largest absolute difference between the parameters and torch's after step `k`.
         func deviation(_ schedule: String, _ k: Int, _ p: [String: Tensor]) throws -> Double {
             try p.map { name, t in
@@ -95,23 +106,31 @@ import Testing
         #expect(norms.contains { $0 > run.number("max_grad_norm") } && norms.contains { $0 < run.number("max_grad_norm") })
     }
 
-    /// The plain path replays torch's op order, so it agrees bit for bit; the fused kernel rounds
-    /// differently. Measured here, so the choice of default stays informed.
-    @Test func plainPathIsBitExactAndFusedIsClose() throws {
+    /// The plain path replays torch's op order, so on the CPU the fixture was written on it agrees bit for bit
+    /// (measured: 0 ulps on an AMD EPYC with AVX2). On another instruction set the forward and backward
+    /// matmuls round differently (torch picks its kernels per CPU) and that carries through the 10 steps:
+    /// measured 2 ulps (of each tensor's largest magnitude) with `ATEN_CPU_CAPABILITY=default`, 5.96e-8
+    /// absolute (about 1 ulp) on an Intel Xeon with AVX512/AMX. Bound: 8 ulps. The fused kernel rounds
+    /// differently on every CPU: ≤ 1e-6 absolute (measured 6e-8 to 1.2e-7).
+    @Test func plainPathIsWithinUlpsAndFusedIsClose() throws {
         let run = try Run()
-        var worst: [Bool: Double] = [:]
+        var worstUlps = 0.0, worstFused = 0.0
         for fused in [false, true] {
             let p = try run.initialParameters()
             let opt = try run.optimizer(p, fused: fused)
             let schedule = try run.schedule("linear")
             for k in 0..<10 {
                 _ = try run.step(k, p, opt, schedule)
-                worst[fused] = Swift.max(worst[fused] ?? 0, try run.deviation("linear", k, p))
+                if fused {
+                    worstFused = Swift.max(worstFused, try run.deviation("linear", k, p))
+                } else {
+                    worstUlps = Swift.max(worstUlps, try run.ulpDeviation("linear", k, p))
+                }
             }
         }
-        print("AdamW, largest parameter difference from torch over 10 steps: plain \(worst[false]!), fused \(worst[true]!)")
-        #expect(worst[false] == 0)
-        #expect(worst[true]! < 1e-6)
+        print("AdamW vs torch over 10 steps: plain \(worstUlps) ulps, fused \(worstFused) absolute")
+        #expect(worstUlps <= 8)
+        #expect(worstFused < 1e-6)
     }
 
     /// Saving the state as safetensors after 5 steps and resuming in a new optimizer gives the same

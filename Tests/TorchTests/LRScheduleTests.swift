@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Torch
+import TestSupport
 
 /// Learning rates per step against transformers.get_scheduler + torch LambdaLR.
 @Suite struct LRScheduleTests {
@@ -12,11 +13,13 @@ import Testing
             let base = (run["base_lr"] as! NSNumber).doubleValue
             let expected = (run["lrs"] as! [NSNumber]).map(\.doubleValue)
             let schedule = try LRSchedule(name: name, warmupSteps: warmup, totalSteps: total)
+            var worst = 0.0
             for (step, lr) in expected.enumerated() {
-                // JSON parsing may differ from the Python repr in the last bit; allow 1e-12 relative.
-                #expect(Swift.abs(schedule.lr(base: base, step: step) - lr) <= 1e-12 * Swift.max(lr, 1e-12),
-                        "\(name) warmup \(warmup) total \(total) step \(step)")
+                let error = Swift.abs(schedule.lr(base: base, step: step) - lr) / Swift.max(lr, 1e-12)
+                #expect(error <= Tolerance.lrRelative, "\(name) warmup \(warmup) total \(total) step \(step)")
+                worst = Swift.max(worst, error)
             }
+            parity("LRScheduleTests.\(name)_warmup\(warmup)_total\(total)", worst, Tolerance.lrRelative)
         }
     }
 

@@ -4,6 +4,18 @@ import Testing
 
 /// Behaviour around the ops: errors, memory, grad mode, in-place updates, dtypes, seeding.
 @Suite struct RuntimeTests {
+    /// The portability pass of `make test` forces ATen's kernels down with ATEN_CPU_CAPABILITY; this fails
+    /// if the variable stopped taking effect (and the pass would silently rerun the native kernels).
+    @Test func cpuCapabilityFollowsTheEnvironment() throws {
+        let capability = Runtime.cpuCapability
+        print("ATen CPU capability: \(capability)")
+        #expect(["DEFAULT", "AVX2", "AVX512", "ZVECTOR", "VSX", "SVE256", "SVE"].contains(capability))
+        // Only downwards is guaranteed: asking for more than the CPU has falls back to what it has.
+        if let forced = ProcessInfo.processInfo.environment["ATEN_CPU_CAPABILITY"], ["default", "avx2"].contains(forced) {
+            #expect(capability == forced.uppercased())
+        }
+    }
+
     @Test func libtorchShapeErrorIsAThrownTorchError() throws {
         let a = try Tensor.ones([2, 3]), b = try Tensor.ones([4, 5])
         do {
@@ -46,8 +58,9 @@ import Testing
     }
 
     /// Temporaries of a few hundred KB (an optimizer's, an activation's) must come from reused heap
-    /// memory, not fresh mappings that fault in every page; see the allocator block in ctorch.cpp.
+    /// memory, not fresh mappings that fault in every page, once `Runtime.tuneForTraining()` ran.
     @Test func transientTensorsReuseHeapMemory() throws {
+        Runtime.tuneForTraining()
         func threadFaults() -> Int {
             var usage = rusage()
             getrusage(__rusage_who_t(1), &usage)  // RUSAGE_THREAD: other tests' faults are not ours
@@ -63,6 +76,16 @@ import Testing
         for _ in 0..<50 { _ = try v.sqrt() / 0.5 }
         let faults = threadFaults() - before
         #expect(faults < 500, "\(faults) page faults for 50 × two 400 KB temporaries (fresh mappings would take ~10,000)")
+    }
+
+    /// The tuning is an explicit call that leaves a setting the user made alone: once it has set
+    /// THP_MEM_ALLOC_ENABLE, a second call finds the variable set and does not touch it again.
+    @Test func trainingTuningIsExplicitAndYieldsToTheUser() throws {
+        let first = Runtime.tuneForTraining()
+        #expect(ProcessInfo.processInfo.environment["THP_MEM_ALLOC_ENABLE"] != nil)
+        let second = Runtime.tuneForTraining()
+        #expect(!second.hugePages, "a set THP_MEM_ALLOC_ENABLE must win")
+        #expect(second.allocator == first.allocator)
     }
 
     @Test func noGradScopesStopRecordingAndRestore() throws {

@@ -104,9 +104,10 @@ import Torch
         let run = try Run("nan")
         defer { try? FileManager.default.removeItem(at: run.dir) }
         var c = run.config
-        c.learningRate = 1e30  // blows the weights up within a few steps
+        c.learningRate = 1e30  // step 1's loss is the base model's; its update blows the weights up
         c.maxGradNorm = 0
         c.warmupSteps = 0
+        c.saveEvery = 1  // so a checkpoint is written after step 1, before the loss turns non-finite
         let trainer = try Trainer(config: c, model: run.model, parameters: run.params, train: run.samples,
                                   io: TrainerIO(saveWeights: { folder in
                                       try Data("ok".utf8).write(to: folder.appendingPathComponent("weights.txt"))
@@ -116,9 +117,30 @@ import Torch
         } throws: { error in
             "\(error)".contains("loss is") && "\(error)".contains("weights stay intact")
         }
-        // Whatever checkpoints were written before the blow-up are complete.
-        if let last = Checkpoint.latest(in: run.dir) {
-            #expect(FileManager.default.fileExists(atPath: last.appendingPathComponent("weights.txt").path))
-        }
+        // The checkpoint written before the blow-up is still there and complete.
+        let last = try #require(Checkpoint.latest(in: run.dir), "no checkpoint survived the non-finite loss")
+        #expect(FileManager.default.fileExists(atPath: last.appendingPathComponent("weights.txt").path))
+    }
+
+    /// `--resume` refuses a checkpoint made with other settings that fix the data, the sample order or the
+    /// weights' shapes, naming them by their keys; other settings may change.
+    @Test func resumeRefusesChangedSettings() throws {
+        let first = try Run("first")
+        defer { try? FileManager.default.removeItem(at: first.dir) }
+        #expect(try first.trainer().run() == .finished)
+        let again = try Run("again", resume: true, dir: first.dir)
+        var c = again.config
+        c.seed += 1
+        c.batchSize += 1
+        c.learningRate *= 2
+        c.maxSteps += 2
+        let trainer = try Trainer(config: c, model: again.model, parameters: again.params, train: again.samples,
+                                  io: TrainerIO(saveWeights: { _ in }, loadWeights: { _ in }, log: { _ in }))
+        #expect { try trainer.resumeIfAsked() } throws: { "\($0)".contains("with different batch_size, seed; ") }
+        c.seed -= 1
+        c.batchSize -= 1
+        let resumable = try Trainer(config: c, model: again.model, parameters: again.params, train: again.samples,
+                                    io: TrainerIO(saveWeights: { _ in }, loadWeights: { _ in }, log: { _ in }))
+        #expect(try resumable.resumeIfAsked())
     }
 }

@@ -1,8 +1,8 @@
 """Side-by-side benchmark: resampling to 24 kHz with Python soxr vs Swift `Resampler` (same libsoxr recipe), and the
 whole load path (soundfile + mean + soxr vs `AudioFile.loadMono`), on the same 60 s signals, pinned to one core.
 
-    swift build -c release --product audio-bench
-    taskset -c 0 tools/.venv/bin/python tools/bench/audio.py .build/release/audio-bench
+    swift build -c release --product csm-bench
+    taskset -c 0 tools/.venv/bin/python tools/bench/audio.py .build/release/csm-bench
 """
 import json
 import pathlib
@@ -40,7 +40,8 @@ def signal(rate: int, channels: int = 1) -> np.ndarray:
 
 
 def swift(binary: str, *args: str) -> list[dict]:
-    out = subprocess.run([binary, *args], check=True, capture_output=True, text=True).stdout
+    """`csm-bench audio ARGS...`: one JSON line per measurement."""
+    out = subprocess.run([binary, "audio", *args], check=True, capture_output=True, text=True).stdout
     return [json.loads(line) for line in out.splitlines()]
 
 

@@ -1,4 +1,4 @@
-"""transformers' `CsmForConditionalGeneration.generate` timed on the same prompt and settings as generation-bench
+"""transformers' `CsmForConditionalGeneration.generate` timed on the same prompt and settings as `csm-bench generation`
 (top-k 50, temperature 0.9 for the backbone and the depth decoder, a fixed number of frames). Run by
 scripts/bench_generation.sh; `--write DIR` first writes a random full-size CSM-1B folder there (git-ignored cache).
 """

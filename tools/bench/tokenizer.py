@@ -1,4 +1,4 @@
-"""Times `tokenizers` (Python, one thread, no batching) on the paragraphs (JSON) written by tokenizer-bench.
+"""Times `tokenizers` (Python, one thread, no batching) on the paragraphs (JSON) written by `csm-bench tokenizer`.
 
 TOKENIZERS_PARALLELISM=false tools/.venv/bin/python tools/bench/tokenizer.py MODEL_DIR PARAGRAPHS.json
 """

@@ -1,4 +1,4 @@
-"""The work of `torch-bench` (Sources/torch-bench) through Python torch, printed the same way.
+"""The work of `csm-bench torch` (Sources/csm-bench/TorchBench.swift) through Python torch, printed the same way.
 
 Usage: tools/.venv/bin/python tools/bench/torch_foundation.py [--threads N] [--only NAME]...
 """

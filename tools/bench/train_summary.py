@@ -1,4 +1,4 @@
-"""Turns train-bench / train_step.py result lines into the BENCHMARKS.md table (scripts/bench.sh).
+"""Turns `csm-bench train` / train_step.py result lines into the BENCHMARKS.md table (scripts/bench.sh).
 
     python tools/bench/train_summary.py THREADS OURS.json HF.json [OURS.json HF.json ...]
 
@@ -20,7 +20,7 @@ ok = True
 
 
 def settings(ours):
-    """How our side ran (older train-bench lines predate these fields: f32, no recomputation)."""
+    """How our side ran (older result lines predate these fields: f32, no recomputation)."""
     base = ours.get("base_dtype", "f32")
     if base != "f32":
         base += f" ({ours.get('product', '?')} products)"

@@ -5,7 +5,9 @@ depth-decoder logits equal base + PEFT adapter. Run by hand after a merge:
   .build/release/csm merge --model_id BASE --adapter ADAPTER --output MERGED
   tools/.venv/bin/python tools/checks/merged_model.py --base BASE --adapter ADAPTER --merged MERGED
 
-Exit status 0 when everything matches. f32: logits within 1e-5 (relative) of base + adapter. bf16/f16: base + adapter
+Exit status 0 when everything matches; 1 with the reason otherwise. The load must report no missing, unexpected or
+mismatched keys (transformers' `output_loading_info`): a missing weight would be silently re-initialised, an unexpected
+one silently dropped. f32: logits within 1e-5 (relative) of base + adapter. bf16/f16: base + adapter
 runs in half precision too, so the logits of a deep random model drift by a few percent either way; the reference is
 then PEFT's own `merge_and_unload()`: every merged weight within one unit in the last place of it (PEFT rounds the
 delta before adding, we round once after), and the logits of the two merged models within 1e-2.
@@ -31,18 +33,20 @@ def logits(model, cfg):
     return {"text": out_text.float(), "frames": out.logits.float(), "depth": depth.float()}
 
 
-def main():
-    p = argparse.ArgumentParser()
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--base", required=True)
     p.add_argument("--adapter", required=True)
     p.add_argument("--merged", required=True)
-    a = p.parse_args()
+    a = p.parse_args(argv)
 
     merged, info = CsmForConditionalGeneration.from_pretrained(a.merged, output_loading_info=True)
-    problems = {k: v for k, v in info.items() if v and k in ("missing_keys", "unexpected_keys", "mismatched_keys")}
+    problems = {k: sorted(map(str, v)) for k, v in info.items()
+                if v and k in ("missing_keys", "unexpected_keys", "mismatched_keys", "error_msgs")}
     if problems:
-        print(f"FAIL: loading {a.merged}: {problems}")
+        print(f"FAIL: CsmForConditionalGeneration.from_pretrained({a.merged}) reports {problems}")
         return 1
+    print(f"transformers loads {a.merged}: no missing, unexpected or mismatched keys")
     base = CsmForConditionalGeneration.from_pretrained(a.base, dtype=merged.dtype)
     peft = PeftModel.from_pretrained(base, a.adapter).eval()
     ok = True

@@ -1,4 +1,5 @@
-// ctorch: a thin C API over ATen and autograd.
+// ctorch: a thin C API over ATen and autograd, in four parts (one .cpp each): runtime, tensors,
+// autograd, distributed.
 //
 // Conventions:
 // - `ct_tensor` is an opaque handle owning one at::Tensor; release it with ct_free.
@@ -26,10 +27,18 @@ enum { CT_CPU = 0, CT_CUDA = 1, CT_MPS = 2 };
 
 const char *ct_last_error(void);
 
-// ---- runtime -----------------------------------------------------------------------------------
+// ==== runtime (runtime.cpp) =====================================================================
+// Sets this thread's ct_last_error message (for Swift callbacks that fail).
+void ct_fail(const char *message);
 void ct_manual_seed(uint64_t seed);
 int ct_get_num_threads(void);
 void ct_set_num_threads(int n);
+// The instruction set ATen dispatches its CPU kernels for ("DEFAULT", "AVX2", "AVX512", ...), after
+// ATEN_CPU_CAPABILITY. The string stays valid for the life of the process.
+const char *ct_cpu_capability(void);
+// glibc's malloc mmap and trim thresholds in bytes (mallopt M_MMAP_THRESHOLD / M_TRIM_THRESHOLD): 1 when
+// both were set, 0 where the C library is not glibc. Swift's Glibc module does not carry malloc.h.
+int ct_set_malloc_thresholds(int mmap_threshold, int trim_threshold);
 // Loads the CUDA backend library (libtorch_cuda.so) from `libdir` if present. 0 on success.
 int ct_load_cuda(const char *libdir);
 int ct_cuda_device_count(void);
@@ -39,6 +48,7 @@ int ct_is_grad_enabled(void);
 // Sets grad mode for this thread; returns the previous mode.
 int ct_set_grad_enabled(int enabled);
 
+// ==== tensors (tensor.cpp) ======================================================================
 // ---- lifecycle and metadata --------------------------------------------------------------------
 void ct_free(ct_tensor t);
 int64_t ct_dim(ct_tensor t);
@@ -179,7 +189,22 @@ int ct_uniform_(ct_tensor t, double from, double to);
 int ct_normal_(ct_tensor t, double mean, double std);
 int ct_clamp_(ct_tensor t, double min, double max);
 
-// ---- autograd ----------------------------------------------------------------------------------
+// ---- matmul, quantization, memory, optimizer ------------------------------------------------------
+// beta·input + alpha·(mat1 @ mat2) in one pass over the output (LoRA's update onto the frozen output).
+ct_tensor ct_addmm(ct_tensor input, ct_tensor mat1, ct_tensor mat2, double beta, double alpha);
+// torch.bucketize(t, boundaries, out_int32=True, right=right): per element, how many of the sorted
+// boundaries lie below it (at or below it with right != 0).
+ct_tensor ct_bucketize(ct_tensor t, ct_tensor boundaries, int right);
+// Drops the resident pages of a CPU tensor that borrows external memory (a memory-mapped file) from this
+// process (madvise MADV_DONTNEED on the whole pages inside it); a later read maps them in again from
+// the file. Fails for tensors that own their memory, whose contents this would destroy.
+int ct_release_mapped_pages(ct_tensor t);
+// Fused AdamW over n parameters (torch._fused_adamw_ on CPU/CUDA), same math as torch.optim.AdamW.
+int ct_fused_adamw_(const ct_tensor *params, const ct_tensor *grads, const ct_tensor *exp_avgs,
+                    const ct_tensor *exp_avg_sqs, const ct_tensor *steps, int64_t n, double lr,
+                    double beta1, double beta2, double weight_decay, double eps);
+
+// ==== autograd (autograd.cpp) ==================================================================
 int ct_set_requires_grad(ct_tensor t, int requires_grad);
 // gradient optional (NULL for a scalar loss).
 int ct_backward(ct_tensor t, ct_tensor gradient, int retain_graph);
@@ -188,13 +213,23 @@ int ct_grad(ct_tensor t, ct_tensor *out);
 // Drops .grad (as optimizer.zero_grad(set_to_none=True)).
 int ct_zero_grad(ct_tensor t);
 int ct_set_grad(ct_tensor t, ct_tensor grad /* optional: NULL clears */);
-// Fused AdamW over n parameters (torch._fused_adamw_ on CPU/CUDA), same math as torch.optim.AdamW.
-int ct_fused_adamw_(const ct_tensor *params, const ct_tensor *grads, const ct_tensor *exp_avgs,
-                    const ct_tensor *exp_avg_sqs, const ct_tensor *steps, int64_t n, double lr,
-                    double beta1, double beta2, double weight_decay, double eps);
+// x Wᵀ where the frozen W is rebuilt by `make_weight(context)` in forward and again in backward, so the
+// graph keeps nothing of it in between (an NF4 weight decoded to f32, a bf16 weight widened to f32).
+// x and W are cast to `compute_dtype` for the product and the result back to x's dtype. make_weight
+// returns a new handle, or NULL after ct_fail(message). Gradient for x only; release(context) runs once
+// the graph no longer needs make_weight.
+typedef ct_tensor (*ct_weight_fn)(void *context);
+ct_tensor ct_linear_weight_on_demand(ct_tensor x, ct_weight_fn make_weight, void *context,
+                                     void (*release)(void *context), int compute_dtype);
+// Activation checkpointing (torch.utils.checkpoint, reentrant): fn(context, x) runs without keeping its
+// activations; backward runs it again with grad enabled and the default CPU generator as it was (so
+// dropout draws the same masks) and backpropagates through the recomputed graph, which accumulates the
+// gradients of the parameters fn uses. fn returns a new handle, or NULL after ct_fail(message).
+// release(context) runs once the graph no longer needs fn.
+typedef ct_tensor (*ct_checkpoint_fn)(void *context, ct_tensor x);
+ct_tensor ct_checkpoint(ct_tensor x, ct_checkpoint_fn fn, void *context, void (*release)(void *context));
 
-
-// ---- distributed: c10d (Sources/CTorch/distributed.cpp, Sources/Torch/Distributed) -------------
+// ==== distributed: c10d (distributed.cpp, Sources/Torch/Distributed) ============================
 // libtorch's own distributed engine: a TCPStore rendezvous, a ProcessGroup with the Gloo backend,
 // and DistributedDataParallel's Reducer (bucketed gradient all-reduce overlapped with backward).
 typedef struct ct_store_s *ct_store;
@@ -220,42 +255,6 @@ ct_reducer ct_reducer_new(ct_group g, const ct_tensor *params, int64_t n, int64_
                           int find_unused_parameters);
 int ct_reducer_prepare_for_backward(ct_reducer r, const ct_tensor *outputs, int64_t n);
 void ct_reducer_free(ct_reducer r);
-
-// ---- nf4 quantization (Sources/Torch/Quantization) ----------------------------------------------
-// torch.bucketize(t, boundaries, out_int32=True, right=right): per element, how many of the sorted
-// boundaries lie below it (at or below it with right != 0).
-ct_tensor ct_bucketize(ct_tensor t, ct_tensor boundaries, int right);
-// NF4 block dequantization: the 16-entry float32 `code` indexed by the nibbles of `packed` (uint8, high
-// nibble first), times the float32 `absmax` of each `block_size` run of the flattened result, in
-// float32, then rounded to `dtype` and shaped `shape` (bitsandbytes' dequantize_4bit).
-ct_tensor ct_nf4_dequantize(ct_tensor packed, ct_tensor absmax, ct_tensor code, int64_t block_size,
-                            const int64_t *shape, int64_t ndim, int dtype);
-// x Wᵀ with W the NF4 weight (out_features, in_features) dequantized to x's dtype, as an autograd
-// function that saves only the codes: backward dequantizes again (gradient for x only; the codes are frozen).
-ct_tensor ct_nf4_linear(ct_tensor x, ct_tensor packed, ct_tensor absmax, ct_tensor code, int64_t block_size,
-                        int64_t out_features, int64_t in_features);
-
-// ---- training memory (Sources/Torch/NN/{FrozenLinear,Checkpoint,MappedPages}.swift, Tensor+TrainingMemory.swift) ----
-// x Wᵀ for a frozen W held in a narrower dtype than x (bf16 under f32 activations), as an autograd
-// function that saves only W, which is resident anyway: native != 0 multiplies in W's dtype (x rounded to
-// it, f32 accumulation, the result widened back to x's dtype); native == 0 widens W to x's dtype for the
-// product and again in backward instead of keeping the wide copy. Gradient for x only.
-ct_tensor ct_frozen_linear(ct_tensor x, ct_tensor weight, int native);
-// Activation checkpointing (torch.utils.checkpoint, reentrant): fn(context, x) runs without keeping its
-// activations; backward runs it again with grad enabled and the default CPU generator as it was (so
-// dropout draws the same masks) and backpropagates through the recomputed graph, which accumulates the
-// gradients of the parameters fn uses. fn returns a new handle, or NULL after ct_fail(message).
-// release(context) runs once the graph no longer needs fn.
-typedef ct_tensor (*ct_checkpoint_fn)(void *context, ct_tensor x);
-ct_tensor ct_checkpoint(ct_tensor x, ct_checkpoint_fn fn, void *context, void (*release)(void *context));
-// Sets this thread's ct_last_error message (for callbacks that fail).
-void ct_fail(const char *message);
-// Drops the resident pages of a CPU tensor that borrows external memory (a memory-mapped file) from this
-// process (madvise MADV_DONTNEED on the whole pages inside it); a later read maps them in again from
-// the file. Fails for tensors that own their memory, whose contents this would destroy.
-int ct_release_mapped_pages(ct_tensor t);
-// beta·input + alpha·(mat1 @ mat2) in one pass over the output (LoRA's update onto the frozen output).
-ct_tensor ct_addmm(ct_tensor input, ct_tensor mat1, ct_tensor mat2, double beta, double alpha);
 
 #ifdef __cplusplus
 }

@@ -16,7 +16,7 @@ public func checkpoint(_ x: Tensor, _ body: @escaping (Tensor) throws -> Tensor)
         let body = Unmanaged<CheckpointBody>.fromOpaque(context!).takeUnretainedValue()
         do {
             let y = try body.run(Tensor(handle: input!))
-            return ct_shallow_clone(y.handle)
+            return withExtendedLifetime(y) { ct_shallow_clone(y.handle) }
         } catch {
             ct_fail("\(error)")
             return nil

@@ -31,7 +31,7 @@ public enum FrozenProduct: String, Sendable, CaseIterable {
 /// `x Wᵀ + b` for a frozen `weight` stored narrower than `x` (LoRA's bf16 base under f32 activations).
 ///
 /// Autograd keeps only `weight`, which is resident anyway; a plain `x.linear(weight.to(x.dtype))` would
-/// keep the widened copy from forward to backward, undoing the saving. Gradients flow to `x` (and so to
+/// keep the widened copy from forward to backward, undoing the saving (`linearWithWeightOnDemand`). Gradients flow to `x` (and so to
 /// a LoRA pair on top) and to `bias`, never into `weight`.
 public func frozenLinear(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, product: FrozenProduct) throws -> Tensor {
     guard weight.rank == 2, x.rank >= 1, x.size(-1) == weight.size(1) else {
@@ -40,7 +40,7 @@ public func frozenLinear(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, produ
     guard !weight.requiresGrad else {
         throw TorchError("frozenLinear: the weight is trainable; its gradient would be lost")
     }
-    let y = try wrap(ct_frozen_linear(x.handle, weight.handle, product == .native ? 1 : 0))
+    let y = try linearWithWeightOnDemand(x, compute: product == .native ? weight.dtype : x.dtype) { weight }
     guard let bias else { return y }
     return try y + (bias.dtype == x.dtype ? bias : bias.to(x.dtype))
 }

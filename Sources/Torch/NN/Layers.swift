@@ -1,65 +1,6 @@
 /// Building blocks that take their weights from a `VarBuilder` under their Hugging Face names.
 /// Each mirrors the torch.nn module of the same name, including its key names.
 
-/// A change applied on top of a Linear layer's output (LoRA implements it).
-public protocol LinearAdapter: AnyObject {
-    /// Returns the adapted output given the layer input `x` and the frozen layer's output `base`.
-    func callAsFunction(_ x: Tensor, base: Tensor) throws -> Tensor
-}
-
-/// y = x Wᵀ + b, weight (out, in) under `weight`, bias under `bias`.
-///
-/// After `quantize()` the frozen weight lives only as NF4 codes (`quantizedWeight`, QLoRA) and
-/// `weight` is an empty placeholder: nothing may read it until the layer is rebuilt.
-public final class Linear {
-    public var weight: Tensor
-    public var bias: Tensor?
-    public var adapter: LinearAdapter?
-    public private(set) var quantizedWeight: NF4Tensor?
-    /// Set by `storeFrozen(as:product:)`: how the narrower frozen weight meets wider activations.
-    public private(set) var frozenProduct: FrozenProduct?
-    public let inFeatures: Int
-    public let outFeatures: Int
-
-    public init(_ vb: VarBuilder, inFeatures: Int, outFeatures: Int, bias: Bool = true) throws {
-        self.inFeatures = inFeatures
-        self.outFeatures = outFeatures
-        weight = try vb.get("weight", shape: [outFeatures, inFeatures])
-        self.bias = bias ? try vb.get("bias", shape: [outFeatures]) : nil
-    }
-
-    public func callAsFunction(_ x: Tensor) throws -> Tensor {
-        let y: Tensor
-        if let quantizedWeight {
-            y = try nf4Linear(x, weight: quantizedWeight, bias: bias)
-        } else if let frozenProduct, weight.dtype != x.dtype {
-            y = try frozenLinear(x, weight: weight, bias: bias, product: frozenProduct)
-        } else {
-            y = try x.linear(weight, bias: bias)
-        }
-        guard let adapter else { return y }
-        return try adapter(x, base: y)
-    }
-
-    /// Replaces the weight by its NF4 quantization (bitsandbytes' 4-bit, 64-value blocks, with the
-    /// block scales double-quantized as Unsloth's default), freeing the dense copy.
-    public func quantize(blockSize: Int = NF4Tensor.defaultBlockSize, doubleQuant: Bool = true) throws {
-        guard quantizedWeight == nil else { return }
-        quantizedWeight = try NF4Tensor.quantize(weight, blockSize: blockSize, doubleQuant: doubleQuant)
-        weight = try Tensor.empty([0], dtype: weight.dtype, device: weight.device)
-    }
-
-    /// Holds the frozen weight in `dtype` (bf16 for LoRA's base) and multiplies it with activations of
-    /// another dtype by `product`. A weight borrowed from a memory-mapped file gives its pages back.
-    public func storeFrozen(as dtype: DType, product: FrozenProduct) throws {
-        frozenProduct = product
-        guard weight.dtype != dtype else { return }
-        let narrow = try weight.detach().to(dtype)
-        try? weight.releaseMappedPages()  // throws for owned memory, which is freed with the tensor instead
-        weight = narrow
-    }
-}
-
 public final class Embedding {
     public var weight: Tensor
 

@@ -12,8 +12,8 @@ import CTorch
 /// An element's index is that of the code-book entry nearest to `x / absmax`, found as bitsandbytes
 /// does: count the float32 midpoints between neighbouring entries that lie strictly below the scaled
 /// value (its CUDA decision tree `dQuantizeNF4` and its CPU `bucketize` agree on this, ties go down).
-/// Dequantization is `code[index] * absmax` in float32, rounded to the target dtype (in the shim,
-/// `ct_nf4_dequantize`, shared with the backward pass of `nf4Linear`).
+/// Dequantization is `code[index] * absmax` in float32, rounded to the target dtype (`decode`, shared with
+/// both passes of `nf4Linear`).
 ///
 /// The reference is `tools/fixtures/nf4.py`, checked bit for bit against bitsandbytes 0.50.2's CPU
 /// kernels. Its CUDA kernel differs in two corners: it scales by a fast-math reciprocal (a value lying
@@ -138,11 +138,30 @@ public struct NF4Tensor: Sendable {
 
     /// The weight rebuilt in `dtype` (default: the dtype it was quantized from), on the codes' device.
     public func dequantize(to dtype: DType? = nil) throws -> Tensor {
-        let dims = shape.map(Int64.init), code = try codeTensor(), absmax = try self.absmax
-        return try withExtendedLifetime((code, absmax)) {
-            try wrap(ct_nf4_dequantize(packed.handle, absmax.handle, code.handle, Int64(blockSize), dims,
-                                       Int64(dims.count), (dtype ?? self.dtype).rawValue))
+        try decode(absmax: absmax, to: dtype ?? self.dtype)
+    }
+
+    /// bitsandbytes' `dequantize_4bit`: `code[index] * absmax` of its block, in float32, then rounded to
+    /// `dtype`. `absmax` is the per-block scale in float32 (double-quantized scales already expanded).
+    func decode(absmax: Tensor, to dtype: DType) throws -> Tensor {
+        let n = count
+        guard packed.count == (n + 1) / 2, absmax.count == (n + blockSize - 1) / blockSize else {
+            throw TorchError("NF4: \(packed.count) packed bytes and \(absmax.count) absmax values do not describe "
+                + "shape \(shape) in blocks of \(blockSize)")
         }
+        // Row b of the table holds the two values byte b decodes to: code[b >> 4] (first), code[b & 15].
+        let code = try codeTensor()
+        let pairs = try Tensor.stack([code.repeatInterleave(16, dim: 0), code.repeated([16])], dim: 1)
+        let values = try pairs.indexSelect(0, packed.reshape([-1]).to(.i32)).view([-1]).narrow(0, 0, n)
+        let scales = try absmax.reshape([-1]), full = n - n % blockSize
+        var parts: [Tensor] = []
+        if full > 0 {
+            let blocks = try values.narrow(0, 0, full).view([-1, blockSize])
+            parts.append(try (blocks * scales.narrow(0, 0, full / blockSize).unsqueeze(1)).view([-1]))
+        }
+        if full < n { parts.append(try values.narrow(0, full, n - full) * scales.narrow(0, full / blockSize, 1)) }
+        let flat = parts.count == 1 ? parts[0] : try Tensor.cat(parts)
+        return try flat.view(shape).to(dtype)
     }
 
     /// The code book as a float32 tensor on the codes' device.

@@ -18,12 +18,9 @@ public func nf4Linear(_ x: Tensor, weight: NF4Tensor, bias: Tensor? = nil) throw
         throw TorchError("nf4Linear: bias of shape \(bias.shape) does not match \(outFeatures) output features")
     }
     // Double-quantized scales are expanded here, once per call; the float32 copy (4 bytes per 64
-    // weights) is what backward keeps.
-    let code = try weight.codeTensor(), absmax = try weight.absmax
-    let y = try withExtendedLifetime((code, absmax)) {
-        try wrap(ct_nf4_linear(x.handle, weight.packed.handle, absmax.handle, code.handle,
-                               Int64(weight.blockSize), Int64(outFeatures), Int64(inFeatures)))
-    }
+    // weights) is what backward keeps, next to the 4-bit codes.
+    let absmax = try weight.absmax
+    let y = try linearWithWeightOnDemand(x, compute: x.dtype) { try weight.decode(absmax: absmax, to: .f32) }
     guard let bias else { return y }
     return try y + (bias.dtype == x.dtype ? bias : bias.to(x.dtype))
 }

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import TestSupport
 @testable import Hub
@@ -11,7 +12,8 @@ import TestSupport
 /// - `GET /cdn/<etag>` on the CDN (another port, so another origin): the blob, honouring `Range: bytes=N-`.
 ///
 /// `dropFirstDownload` makes the next GET of a blob send half its bytes and hang up; `dropEveryDownload` does that and
-/// then hangs up every later GET before its first body byte (the line went dead).
+/// then hangs up every later GET before its first body byte (the line went dead); `corrupt` flips one byte of every
+/// body sent for a blob (same size, other bytes).
 final class FakeHub: @unchecked Sendable {
     struct Repo {
         var commit: String
@@ -27,6 +29,7 @@ final class FakeHub: @unchecked Sendable {
     private var dropOnce: Set<String> = []
     /// Blobs whose GETs all fail: the first after half its bytes, the others at once.
     private var dropAlways: [String: Int] = [:]
+    private var corrupted: Set<String> = []
     private var rangesIgnored = false
     private var busyAnswers = 0
     private(set) var cdn: TestHTTPServer!
@@ -52,6 +55,7 @@ final class FakeHub: @unchecked Sendable {
 
     func dropFirstDownload(of etag: String) { lock.withLock { _ = dropOnce.insert(etag) } }
     func dropEveryDownload(of etag: String) { lock.withLock { dropAlways[etag] = 0 } }
+    func corrupt(_ etag: String) { lock.withLock { _ = corrupted.insert(etag) } }
     /// Answer the next `count` hub requests with 503, as an overloaded hub does.
     func beBusy(for count: Int) { lock.withLock { busyAnswers = count } }
 
@@ -64,12 +68,14 @@ final class FakeHub: @unchecked Sendable {
                          progress: .silent)
     }
 
-    /// The etag the hub gives a file: 64 hex for LFS (a sha256 in real life), 40 for git files (a sha1).
+    /// The etag the hub gives a file: its sha256 for LFS files (as the hub), 40 hex digits for git files (the hub's
+    /// is the git blob sha1; any stable hash serves here, the client does not check it).
     static func etag(_ data: Data, lfs: Bool) -> String {
+        if lfs { return SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined() }
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a: any stable content hash serves the test
         for byte in data { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
         let hex = String(format: "%016llx", hash)
-        return String(String(repeating: hex, count: 4).prefix(lfs ? 64 : 40))
+        return String(String(repeating: hex, count: 3).prefix(40))
     }
 
     private func serveHub(_ request: TestHTTPServer.Request) -> TestHTTPServer.Response {
@@ -123,6 +129,8 @@ final class FakeHub: @unchecked Sendable {
 
     /// The whole file, or from `Range: bytes=N-`; possibly hanging up half-way.
     private func serveBytes(_ data: Data, etag: String, request: TestHTTPServer.Request) -> TestHTTPServer.Response {
+        var data = data
+        if lock.withLock({ corrupted.contains(etag) }) { data[data.startIndex + data.count / 3] ^= 0xFF }
         var response = TestHTTPServer.Response(status: 200, body: data)
         if !lock.withLock({ rangesIgnored }), let range = request.headers["range"], range.hasPrefix("bytes="),
            range.hasSuffix("-"),

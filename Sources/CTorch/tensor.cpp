@@ -1,80 +1,15 @@
-// The C shim over ATen. Every entry point converts arguments, calls one ATen function and
-// catches exceptions into a thread-local message. No model logic lives here.
+// Tensors: creation, metadata, conversion, shape, elementwise math, reductions, nn functions and
+// in-place updates. Each entry point converts its arguments, calls one ATen function and reports
+// exceptions through ct_last_error.
 #include "shim.hpp"
 
-#include <ATen/ATen.h>
-#include <ATen/Parallel.h>
-#include <ATen/CPUGeneratorImpl.h>
-#include <ATen/detail/CUDAHooksInterface.h>
-#include <c10/core/GradMode.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
-#include <dlfcn.h>
-#include <optional>
-#include <string>
-#include <vector>
+#include <cerrno>
+#include <cstring>
 
-thread_local std::string ctorch::last_error;
-
-namespace {
-
-using ctorch::last_error;
-using ctorch::list;
-using ctorch::wrap;
-
-std::optional<at::Tensor> opt(ct_tensor t) {
-  if (t == nullptr) return std::nullopt;
-  return t->t;
-}
-
-at::IntArrayRef dims(const int64_t *p, int64_t n) { return at::IntArrayRef(p, static_cast<size_t>(n)); }
-
-at::ScalarType scalar_type(int code) {
-  switch (code) {
-    case CT_F32: return at::kFloat;
-    case CT_F16: return at::kHalf;
-    case CT_BF16: return at::kBFloat16;
-    case CT_I64: return at::kLong;
-    case CT_I32: return at::kInt;
-    case CT_I16: return at::kShort;
-    case CT_U8: return at::kByte;
-    case CT_BOOL: return at::kBool;
-    case CT_F64: return at::kDouble;
-    case CT_I8: return at::kChar;
-  }
-  throw std::invalid_argument("unknown dtype code " + std::to_string(code));
-}
-
-int dtype_code(at::ScalarType s) {
-  switch (s) {
-    case at::kFloat: return CT_F32;
-    case at::kHalf: return CT_F16;
-    case at::kBFloat16: return CT_BF16;
-    case at::kLong: return CT_I64;
-    case at::kInt: return CT_I32;
-    case at::kShort: return CT_I16;
-    case at::kByte: return CT_U8;
-    case at::kBool: return CT_BOOL;
-    case at::kDouble: return CT_F64;
-    case at::kChar: return CT_I8;
-    default: throw std::invalid_argument(std::string("unsupported dtype ") + c10::toString(s));
-  }
-}
-
-at::Device device(int type, int index) {
-  switch (type) {
-    case CT_CPU: return at::Device(at::kCPU);
-    case CT_CUDA: return at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(index));
-    case CT_MPS: return at::Device(at::kMPS, static_cast<c10::DeviceIndex>(index));
-  }
-  throw std::invalid_argument("unknown device type " + std::to_string(type));
-}
-
-at::TensorOptions options(int dtype, int dev_type, int dev_index) {
-  return at::TensorOptions().dtype(scalar_type(dtype)).device(device(dev_type, dev_index));
-}
-
-}  // namespace
-
+using namespace ctorch;
 
 namespace {
 template <typename B>
@@ -113,49 +48,6 @@ at::Tensor binary(int op, const at::Tensor &a, const B &b) {
 }  // namespace
 
 extern "C" {
-
-const char *ct_last_error(void) { return last_error.c_str(); }
-
-// ---- runtime -----------------------------------------------------------------------------------
-void ct_manual_seed(uint64_t seed) {
-  auto gen = at::detail::getDefaultCPUGenerator();
-  {
-    std::lock_guard<std::mutex> lock(gen.mutex());
-    gen.set_current_seed(seed);
-  }
-  if (at::globalContext().hasCUDA()) {
-    for (int i = 0; i < at::detail::getCUDAHooks().getNumGPUs(); i++) {
-      auto g = at::detail::getCUDAHooks().getDefaultGenerator(static_cast<c10::DeviceIndex>(i));
-      std::lock_guard<std::mutex> lock(g.mutex());
-      g.set_current_seed(seed);
-    }
-  }
-}
-int ct_get_num_threads(void) { return at::get_num_threads(); }
-void ct_set_num_threads(int n) { at::set_num_threads(n); }
-int ct_load_cuda(const char *libdir) {
-  std::string path = std::string(libdir) + "/libtorch_cuda.so";
-  if (dlopen(path.c_str(), RTLD_NOW | RTLD_GLOBAL) == nullptr) {
-    const char *msg = dlerror();
-    last_error = msg ? msg : ("cannot load " + path);
-    return -1;
-  }
-  return 0;
-}
-int ct_cuda_device_count(void) {
-  CT_GUARD(0, return at::globalContext().hasCUDA() ? at::detail::getCUDAHooks().getNumGPUs() : 0;)
-}
-int ct_mps_is_available(void) { CT_GUARD(0, return at::globalContext().hasMPS() ? 1 : 0;) }
-int ct_synchronize(int device_type, int device_index) {
-  CT_STATUS(if (device_type == CT_CUDA) at::detail::getCUDAHooks().deviceSynchronize(
-                static_cast<c10::DeviceIndex>(device_index)))
-}
-int ct_is_grad_enabled(void) { return c10::GradMode::is_enabled() ? 1 : 0; }
-int ct_set_grad_enabled(int enabled) {
-  int prev = c10::GradMode::is_enabled() ? 1 : 0;
-  c10::GradMode::set_enabled(enabled != 0);
-  return prev;
-}
 
 // ---- lifecycle and metadata --------------------------------------------------------------------
 void ct_free(ct_tensor t) { delete t; }
@@ -431,237 +323,14 @@ int ct_addcdiv_(ct_tensor t, ct_tensor a, ct_tensor b, double value) { CT_STATUS
 int ct_uniform_(ct_tensor t, double from, double to) { CT_STATUS(t->t.uniform_(from, to)) }
 int ct_normal_(ct_tensor t, double mean, double std) { CT_STATUS(t->t.normal_(mean, std)) }
 int ct_clamp_(ct_tensor t, double min, double max) { CT_STATUS(t->t.clamp_(min, max)) }
-
-// ---- autograd ----------------------------------------------------------------------------------
-int ct_set_requires_grad(ct_tensor t, int requires_grad) { CT_STATUS(t->t.requires_grad_(requires_grad != 0)) }
-int ct_backward(ct_tensor t, ct_tensor gradient, int retain_graph) {
-  CT_STATUS(t->t.backward(gradient ? gradient->t : at::Tensor(), retain_graph != 0))
-}
-int ct_grad(ct_tensor t, ct_tensor *out) {
-  CT_GUARD(-1, {
-    const at::Tensor &g = t->t.grad();
-    *out = g.defined() ? wrap(g) : nullptr;
-    return 0;
-  })
-}
-int ct_zero_grad(ct_tensor t) { CT_STATUS(t->t.mutable_grad().reset()) }
-int ct_set_grad(ct_tensor t, ct_tensor grad) { CT_STATUS(t->t.mutable_grad() = grad ? grad->t : at::Tensor()) }
-int ct_fused_adamw_(const ct_tensor *params, const ct_tensor *grads, const ct_tensor *exp_avgs,
-                    const ct_tensor *exp_avg_sqs, const ct_tensor *steps, int64_t n, double lr, double beta1,
-                    double beta2, double weight_decay, double eps) {
-  CT_STATUS(at::_fused_adamw_(list(params, n), list(grads, n), list(exp_avgs, n), list(exp_avg_sqs, n), {},
-                              list(steps, n), lr, beta1, beta2, weight_decay, eps, /*amsgrad=*/false,
-                              /*maximize=*/false))
+ct_tensor ct_addmm(ct_tensor input, ct_tensor mat1, ct_tensor mat2, double beta, double alpha) {
+  CT_TENSOR(at::addmm(input->t, mat1->t, mat2->t, beta, alpha))
 }
 
-}  // extern "C"
-
-// ---- nf4 quantization (Sources/Torch/Quantization) ----------------------------------------------
-#include <torch/csrc/autograd/custom_function.h>
-
+// ---- quantization and memory (Sources/Torch/Quantization, Sources/Torch/NN/MappedPages.swift) ---------
 ct_tensor ct_bucketize(ct_tensor t, ct_tensor boundaries, int right) {
   CT_TENSOR(at::bucketize(t->t, boundaries->t, /*out_int32=*/true, right != 0))
 }
-
-namespace {
-
-// The one NF4 decoder, shared by ct_nf4_dequantize and both passes of ct_nf4_linear.
-at::Tensor nf4_dequantize(const at::Tensor &packed, const at::Tensor &absmax, const at::Tensor &code,
-                          int64_t block_size, at::IntArrayRef shape, at::ScalarType dtype) {
-  const int64_t n = c10::multiply_integers(shape);
-  TORCH_CHECK(block_size > 0 && packed.numel() == (n + 1) / 2 && absmax.numel() == (n + block_size - 1) / block_size,
-              "nf4: ", packed.numel(), " packed bytes and ", absmax.numel(), " absmax values do not describe shape ",
-              shape, " in blocks of ", block_size);
-  at::Tensor lut = code.to(packed.device(), at::kFloat);
-  // Row b holds the two values byte b decodes to: code[b >> 4] (first element), code[b & 15].
-  at::Tensor pairs = at::stack({lut.repeat_interleave(16), lut.repeat({16})}, 1);
-  at::Tensor values = pairs.index_select(0, packed.reshape(-1).to(at::kInt)).view(-1).narrow(0, 0, n);
-  at::Tensor scales = absmax.reshape(-1);
-  const int64_t full = n - n % block_size;
-  std::vector<at::Tensor> parts;
-  if (full > 0)
-    parts.push_back((values.narrow(0, 0, full).view({-1, block_size}) * scales.narrow(0, 0, full / block_size).unsqueeze(1))
-                        .view(-1));
-  if (full < n) parts.push_back(values.narrow(0, full, n - full) * scales.narrow(0, full / block_size, 1));
-  at::Tensor flat = parts.size() == 1 ? parts[0] : at::cat(parts);
-  return flat.view(shape).to(dtype);
-}
-
-// x Wᵀ for an NF4 weight, keeping only the codes for backward (bitsandbytes' MatMul4Bit): the
-// dequantized W lives for one matmul in each pass instead of from forward until backward.
-struct NF4Linear : public torch::autograd::Function<NF4Linear> {
-  static at::Tensor forward(torch::autograd::AutogradContext *ctx, const at::Tensor &x, const at::Tensor &packed,
-                            const at::Tensor &absmax, const at::Tensor &code, int64_t block_size,
-                            int64_t out_features, int64_t in_features) {
-    ctx->save_for_backward({packed, absmax, code});
-    ctx->saved_data["block_size"] = block_size;
-    ctx->saved_data["out_features"] = out_features;
-    ctx->saved_data["in_features"] = in_features;
-    at::Tensor w = nf4_dequantize(packed, absmax, code, block_size, {out_features, in_features}, x.scalar_type());
-    return at::linear(x, w);
-  }
-
-  static torch::autograd::variable_list backward(torch::autograd::AutogradContext *ctx,
-                                                 torch::autograd::variable_list grads) {
-    at::Tensor grad_x;
-    if (ctx->needs_input_grad(0)) {
-      auto saved = ctx->get_saved_variables();
-      const at::Tensor &g = grads[0];
-      at::Tensor w = nf4_dequantize(saved[0], saved[1], saved[2], ctx->saved_data["block_size"].toInt(),
-                                    {ctx->saved_data["out_features"].toInt(), ctx->saved_data["in_features"].toInt()},
-                                    g.scalar_type());
-      grad_x = g.matmul(w);
-    }
-    return {grad_x, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
-  }
-};
-
-}  // namespace
-
-ct_tensor ct_nf4_dequantize(ct_tensor packed, ct_tensor absmax, ct_tensor code, int64_t block_size,
-                            const int64_t *shape, int64_t ndim, int dtype) {
-  CT_TENSOR(nf4_dequantize(packed->t, absmax->t, code->t, block_size, dims(shape, ndim), scalar_type(dtype)))
-}
-
-ct_tensor ct_nf4_linear(ct_tensor x, ct_tensor packed, ct_tensor absmax, ct_tensor code, int64_t block_size,
-                        int64_t out_features, int64_t in_features) {
-  CT_TENSOR(NF4Linear::apply(x->t, packed->t, absmax->t, code->t, block_size, out_features, in_features))
-}
-
-// ---- allocator (torchtest) ----------------------------------------------------------------------
-// glibc serves allocations above its mmap threshold with a fresh mmap and trims the heap top above
-// its trim threshold; both start low (128 KiB) and only rise as large blocks are freed. In our Swift
-// processes they stayed low, so every transient tensor of a few hundred KB was mapped, page-faulted
-// and unmapped anew: one plain AdamW step over 100 tensors of 100k floats took 16,300 page faults and
-// twice Python torch's time (0 faults there). Pin them once at load, at glibc's own dynamic maximum
-// (32 MiB, trim at twice that); bigger tensors are still mapped and returned to the system on free.
-// Settings the user made through GLIBC_TUNABLES or MALLOC_*_ win.
-#if defined(__GLIBC__)
-#include <malloc.h>
-#include <cstdlib>
-#include <cstring>
-namespace {
-struct AllocatorTuning {
-  AllocatorTuning() {
-    const char *tunables = std::getenv("GLIBC_TUNABLES");
-    if ((tunables && std::strstr(tunables, "glibc.malloc.")) || std::getenv("MALLOC_MMAP_THRESHOLD_") ||
-        std::getenv("MALLOC_TRIM_THRESHOLD_"))
-      return;
-    mallopt(M_MMAP_THRESHOLD, 32 << 20);
-    mallopt(M_TRIM_THRESHOLD, 64 << 20);
-  }
-} allocator_tuning;
-}  // namespace
-#endif
-
-// ---- training memory (Sources/Torch/NN/{FrozenLinear,Checkpoint,MappedPages}.swift, Tensor+TrainingMemory.swift) ----
-#include <ATen/core/ivalue.h>
-#include <torch/csrc/autograd/autograd.h>
-#include <sys/mman.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
-
-namespace {
-
-// x Wᵀ with W narrower than x: in W's dtype (native) or with W widened to x's for this product only.
-at::Tensor frozen_product(const at::Tensor &x, const at::Tensor &w, bool native) {
-  return native ? at::linear(x.to(w.scalar_type()), w).to(x.scalar_type()) : at::linear(x, w.to(x.scalar_type()));
-}
-
-// A frozen weight's linear that keeps nothing but the (resident) weight for backward: autograd through
-// `linear(x, w.to(f32))` would save the widened copy, twice the weight's bytes, from forward to backward.
-struct FrozenLinear : public torch::autograd::Function<FrozenLinear> {
-  static at::Tensor forward(torch::autograd::AutogradContext *ctx, const at::Tensor &x, const at::Tensor &w,
-                            bool native) {
-    ctx->save_for_backward({w});
-    ctx->saved_data["native"] = native;
-    return frozen_product(x, w, native);
-  }
-
-  static torch::autograd::variable_list backward(torch::autograd::AutogradContext *ctx,
-                                                 torch::autograd::variable_list grads) {
-    at::Tensor w = ctx->get_saved_variables()[0], g = grads[0];
-    at::Tensor grad_x = ctx->saved_data["native"].toBool() ? g.to(w.scalar_type()).matmul(w).to(g.scalar_type())
-                                                           : g.matmul(w.to(g.scalar_type()));
-    return {grad_x, at::Tensor(), at::Tensor()};
-  }
-};
-
-// The Swift closure a checkpoint recomputes; released with the autograd node that holds it.
-struct CheckpointBody : torch::CustomClassHolder {
-  ct_checkpoint_fn fn;
-  void *context;
-  void (*release)(void *);
-  CheckpointBody(ct_checkpoint_fn f, void *c, void (*r)(void *)) : fn(f), context(c), release(r) {}
-  ~CheckpointBody() override { if (release) release(context); }
-
-  at::Tensor operator()(const at::Tensor &x) const {
-    ct_tensor out = fn(context, ctorch::wrap(x));  // the callee owns (and frees) the input handle
-    if (out == nullptr) throw std::runtime_error(ctorch::last_error);
-    at::Tensor y = out->t;
-    ct_free(out);
-    return y;
-  }
-};
-
-struct Checkpoint : public torch::autograd::Function<Checkpoint> {
-  static at::Tensor forward(torch::autograd::AutogradContext *ctx, const at::Tensor &x,
-                            c10::intrusive_ptr<CheckpointBody> body) {
-    ctx->saved_data["rng"] = at::detail::getDefaultCPUGenerator().get_state();
-    ctx->saved_data["body"] = c10::IValue::make_capsule(body);
-    ctx->save_for_backward({x});
-    return (*body)(x);  // grad mode is off inside forward: nothing is recorded
-  }
-
-  static torch::autograd::variable_list backward(torch::autograd::AutogradContext *ctx,
-                                                 torch::autograd::variable_list grads) {
-    auto body = c10::static_intrusive_pointer_cast<CheckpointBody>(ctx->saved_data["body"].toCapsule());
-    at::Tensor x = ctx->get_saved_variables()[0].detach().requires_grad_(true);
-    auto gen = at::detail::getDefaultCPUGenerator();
-    at::Tensor now = gen.get_state();
-    gen.set_state(ctx->saved_data["rng"].toTensor());
-    at::Tensor y;
-    {
-      at::AutoGradMode enable(true);
-      try {
-        y = (*body)(x);
-      } catch (...) {
-        gen.set_state(now);
-        throw;
-      }
-    }
-    gen.set_state(now);
-    torch::autograd::backward({y}, {grads[0]});
-    return {x.grad(), at::Tensor()};
-  }
-};
-
-// Tensors of 2 MB and more on transparent huge pages (libtorch's own THP_MEM_ALLOC_ENABLE, read at the
-// first allocation): with the kernel's default THP mode `madvise`, each fresh multi-MB activation was
-// otherwise faulted in 4 KB at a time, which made an elementwise pass over a (9600, 8192) float tensor
-// 3-4× slower than the arithmetic. A value the user set wins.
-struct HugePageTensors {
-  HugePageTensors() { setenv("THP_MEM_ALLOC_ENABLE", "1", 0); }
-} huge_page_tensors;
-
-}  // namespace
-
-extern "C" {
-
-ct_tensor ct_frozen_linear(ct_tensor x, ct_tensor weight, int native) {
-  CT_TENSOR(FrozenLinear::apply(x->t, weight->t, native != 0))
-}
-
-ct_tensor ct_checkpoint(ct_tensor x, ct_checkpoint_fn fn, void *context, void (*release)(void *context)) {
-  // Owned from here on, so `release` runs exactly once whatever happens below.
-  auto body = c10::make_intrusive<CheckpointBody>(fn, context, release);
-  CT_TENSOR(Checkpoint::apply(x->t, body))
-}
-
-void ct_fail(const char *message) { ctorch::last_error = message ? message : "unknown error"; }
-
 int ct_release_mapped_pages(ct_tensor t) {
   CT_STATUS({
     const at::Tensor &x = t->t;
@@ -676,8 +345,13 @@ int ct_release_mapped_pages(ct_tensor t) {
   })
 }
 
-ct_tensor ct_addmm(ct_tensor input, ct_tensor mat1, ct_tensor mat2, double beta, double alpha) {
-  CT_TENSOR(at::addmm(input->t, mat1->t, mat2->t, beta, alpha))
+// ---- optimizer ---------------------------------------------------------------------------------
+int ct_fused_adamw_(const ct_tensor *params, const ct_tensor *grads, const ct_tensor *exp_avgs,
+                    const ct_tensor *exp_avg_sqs, const ct_tensor *steps, int64_t n, double lr, double beta1,
+                    double beta2, double weight_decay, double eps) {
+  CT_STATUS(at::_fused_adamw_(list(params, n), list(grads, n), list(exp_avgs, n), list(exp_avg_sqs, n), {},
+                              list(steps, n), lr, beta1, beta2, weight_decay, eps, /*amsgrad=*/false,
+                              /*maximize=*/false))
 }
 
 }  // extern "C"

@@ -1,0 +1,42 @@
+// csm-bench generation: frames per second and real-time factor of `Generator` on a CSM folder (random weights do:
+// no early stop), on the prompt tools/bench/generation.py gives transformers; scripts/bench_generation.sh runs both.
+import ArgumentParser
+import CSM
+import Foundation
+import Torch
+
+struct GenerationBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "generation", abstract: "Generation speed on a fixed prompt (scripts/bench_generation.sh).")
+
+    @Option(help: "CSM model folder.") var model: String
+    @Option(help: "Frames to generate (12.5 per second of audio).") var frames = 125
+    @Option(help: "Weight and compute dtype: f32 or bf16.") var dtype = "f32"
+    @OptionGroup var threads: ThreadsOption
+    @Option(help: "cpu, cuda, cuda:N or mps.") var device = "cpu"
+
+    func run() throws {
+        threads.apply()
+        let dtype = try floatDType(self.dtype)
+        // The same ids as tools/bench/generation.py: `<bos>` + 30 fixed text ids + `<eos>`.
+        let textIds = [128_000] + (0 ..< 30).map { ($0 * 7919) % 30_000 + 1000 } + [128_001]
+
+        let load = Stopwatch()
+        let csm = try CSMForConditionalGeneration.load(folder: URL(fileURLWithPath: model), dtype: dtype,
+                                                       device: Device.parse(device))
+        let loadSeconds = load.wall
+        let options = Generator.Options(maxFrames: frames, settings: GenerationSettings(), seed: 0)
+        var firstFrame: Double?
+        let watch = Stopwatch()
+        let output = try Generator(model: csm).generate(GenerationPrompt(textIds: textIds), options: options) { _ in
+            if firstFrame == nil { firstFrame = watch.wall }
+        }
+        let seconds = watch.wall
+        let n = output.frames.count
+        let audioSeconds = Double(n) / Generator.Options.framesPerSecond
+        print(String(format: "swift: dtype %@ threads %d: %d frames in %.2f s (load %.1f s, prefill+first frame %.2f s): "
+                     + "%.2f frames/s, real-time factor %.2f%@", "\(dtype)", Runtime.threads, n, seconds, loadSeconds,
+                     firstFrame ?? seconds, Double(n) / seconds, seconds / audioSeconds,
+                     output.stoppedAtEnd ? " (stopped early at an all-zero frame)" : ""))
+    }
+}

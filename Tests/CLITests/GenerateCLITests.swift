@@ -1,0 +1,104 @@
+import Audio
+import Foundation
+import Testing
+
+/// `csm generate` as users run it (the built binary, in processes) on the tiny demo model: text, a context
+/// folder and an adapter in; a 24 kHz WAV out; bad input refused with a message naming the problem.
+@Suite(.serialized) struct GenerateCLITests {
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent("cli-generate-\(UUID())")
+
+    func generate(_ args: [String], output: URL, seconds: Double = 1, seed: Int = 7) -> [String] {
+        ["generate", "--model_id", CLI.model, "--output", output.path, "--max_audio_seconds", "\(seconds)",
+         "--seed", "\(seed)"] + args + CLI.cpu
+    }
+
+    /// A `--context` folder: a 1-second tone spoken by [1], then the line [2] is to speak.
+    func contextFolder(_ name: String = "context") throws -> URL {
+        let folder = root.appendingPathComponent(name)
+        let segments = folder.appendingPathComponent("segments")
+        try CLI.writeTone(to: segments.appendingPathComponent("segment_0001_speaker1.wav"))
+        try "[1]: This is the first line.\n[2]: And this is the reply.\n"
+            .write(to: segments.appendingPathComponent("script.txt"), atomically: true, encoding: .utf8)
+        return folder
+    }
+
+    /// The file is a 24 kHz mono WAV of whole 80 ms Mimi frames, at most `seconds` long, with finite samples.
+    func expectSpeech(_ url: URL, seconds: Double, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let audio = try AudioFile.read(url)
+        #expect(audio.format.container.hasPrefix("WAV") && audio.sampleRate == 24_000 && audio.channels == 1,
+                "\(url.path): \(audio.info)", sourceLocation: sourceLocation)
+        #expect(audio.frames > 0 && audio.frames % 1_920 == 0 && Double(audio.frames) <= seconds * 24_000,
+                "\(url.path): \(audio.frames) samples", sourceLocation: sourceLocation)
+        #expect(audio.samples.allSatisfy { $0.isFinite && abs($0) <= 1 }, sourceLocation: sourceLocation)
+    }
+
+    @Test func speaksTextToA24kHzWavTheSameForTheSameSeed() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let first = root.appendingPathComponent("out/first.wav"), second = root.appendingPathComponent("second.wav")
+        let r = try CLI.succeed(generate(["--text", "Hello there, this is a test.", "--speaker", "1"], output: first))
+        #expect(r.stdout.hasPrefix("wrote \(first.path): "), "\(r.stdout)")
+        #expect(r.stderr.contains("(0 context turns); seed 7; top-k 50, temperature 0.9"), "\(r.stderr)")
+        try expectSpeech(first, seconds: 1)
+        try CLI.succeed(generate(["--text", "Hello there, this is a test.", "--speaker", "1"], output: second))
+        #expect(try Data(contentsOf: first) == Data(contentsOf: second), "same seed, model and prompt: same audio")
+    }
+
+    @Test func speaksTheLastLineOfAContextFolderThroughAnAdapter() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let trained = try TrainedAdapter.shared()
+        let out = root.appendingPathComponent("context.wav")
+        let r = try CLI.succeed(generate(["--context", try contextFolder().path, "--adapter", trained.adapter.path],
+                                         output: out, seconds: 0.5))
+        #expect(r.stderr.contains("adapter \(trained.adapter.path): LoRA r=4, alpha=8"), "\(r.stderr)")
+        #expect(r.stderr.contains("(1 context turns)"), "\(r.stderr)")
+        try expectSpeech(out, seconds: 0.5)
+    }
+
+    @Test func emptyTextIsRefused() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let out = root.appendingPathComponent("empty.wav")
+        for text in ["", "  \n "] {
+            try CLI.fail(generate(["--text", text], output: out), mentioning: ["the text to speak is empty"])
+        }
+        try CLI.fail(generate([], output: out), mentioning: ["give --text, --context, or both"])
+        #expect(!FileManager.default.fileExists(atPath: out.path))
+    }
+
+    @Test func unreadableContextAudioIsNamed() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let out = root.appendingPathComponent("keep.wav")
+        try CLI.writeTone(to: out, seconds: 0.1)
+        let before = try Data(contentsOf: out)
+
+        let text = try contextFolder("text")
+        let notAudio = text.appendingPathComponent("segments/segment_0001_speaker1.wav")
+        try "not audio at all".write(to: notAudio, atomically: true, encoding: .utf8)
+        try CLI.fail(generate(["--context", text.path], output: out), mentioning: [notAudio.path, "not an audio file"])
+
+        let directory = try contextFolder("directory")
+        let folder = directory.appendingPathComponent("segments/segment_0001_speaker1.wav")
+        try FileManager.default.removeItem(at: folder)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: false)
+        try CLI.fail(generate(["--context", directory.path], output: out), mentioning: [folder.path, "directory"])
+
+        let missing = root.appendingPathComponent("no-such-context")
+        try CLI.fail(generate(["--context", missing.path], output: out),
+                     mentioning: [missing.appendingPathComponent("segments/script.txt").path, "is missing"])
+        #expect(try Data(contentsOf: out) == before, "a failed run must leave the existing output alone")
+    }
+
+    @Test func promptLongerThanTheModelIsRefused() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let out = root.appendingPathComponent("keep.wav")
+        try CLI.writeTone(to: out, seconds: 0.1)
+        let before = try Data(contentsOf: out)
+        // The demo model has 2048 positions (max_position_embeddings); 2100 words take more.
+        let long = Array(repeating: "word", count: 2_100).joined(separator: " ")
+        try CLI.fail(generate(["--text", long], output: out),
+                     mentioning: ["positions the model supports (max_position_embeddings)", "> 2048"])
+        // A short prompt with more frames to generate than fit: 200 s is 2500 frames.
+        try CLI.fail(generate(["--text", "Hi."], output: out, seconds: 200),
+                     mentioning: ["up to 2500 frames", "lower --max_audio_seconds"])
+        #expect(try Data(contentsOf: out) == before, "a failed run must leave the existing output alone")
+    }
+}
