@@ -89,17 +89,17 @@ let package = Package(
 
         // MARK: Tests (Tests/<Name>); the committed fixtures they compare against are in Tests/Fixtures.
         .testTarget(name: "TorchTests", dependencies: ["Torch", "TestSupport"], resources: []),
-        // Test helpers shared by test targets (a loopback HTTP server).
+        // Test helpers shared by test targets: where the fixtures are, parity lines, a loopback HTTP server, Python checks.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "HubTests", dependencies: ["Hub", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
-        .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"]),
+        .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "TestSupport"]),
         // Runs the built `csm` binary end to end (it must be built: swift build --build-tests builds it).
         .testTarget(name: "CLITests", dependencies: ["Audio", "CSM", "Dataset", "Tokenizer", "Torch", "Training", "TestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "CSM", "Torch", "TestSupport"]),
         .testTarget(name: "AudioTests", dependencies: ["Audio", "TestSupport"]),
         .testTarget(name: "CSMTests", dependencies: ["CSM", "Torch", "TestSupport"]),
         .testTarget(name: "GenerationTests", dependencies: ["CSM", "Torch", "Mimi", "Tokenizer", "Audio", "TestSupport"]),
-        .testTarget(name: "DatasetTests", dependencies: ["Dataset", "Audio", "CSM", "Mimi", "Tokenizer", "Torch"]),
+        .testTarget(name: "DatasetTests", dependencies: ["Dataset", "Audio", "CSM", "Mimi", "Tokenizer", "Torch", "TestSupport"]),
         .testTarget(name: "NF4Tests", dependencies: ["Torch", "TestSupport"]),
         .testTarget(name: "MimiTests", dependencies: ["Mimi", "Torch", "TestSupport"]),
         // The tiny model `make demo` runs on loads in every loader and matches transformers.

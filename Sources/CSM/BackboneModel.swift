@@ -27,7 +27,7 @@ public final class BackboneModel {
     init(_ vb: VarBuilder, _ c: CSMConfig, audioEmbedding: Embedding) throws {
         embedTokens = try BackboneEmbeddings(embedAudioTokens: audioEmbedding, numCodebooks: c.numCodebooks,
                                              vocabSize: c.vocabSize)
-        stack = try DecoderStack(vb, c)
+        stack = try DecoderStack(vb, c.backbone)
     }
 
     /// Last hidden state (normed) for `inputsEmbeds` (batch, seq, hidden).

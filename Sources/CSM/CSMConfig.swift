@@ -63,23 +63,64 @@ public struct RopeParameters: Codable, Equatable, Sendable {
     }
 }
 
-/// The fields a Llama-style decoder stack needs; shared by the backbone and the depth decoder.
-public protocol DecoderStackConfig {
-    var hiddenSize: Int { get }
-    var intermediateSize: Int { get }
-    var numHiddenLayers: Int { get }
-    var numAttentionHeads: Int { get }
-    var numKeyValueHeads: Int { get }
-    var headDim: Int { get }
-    var rmsNormEps: Double { get }
-    var rope: RopeParameters { get }
-    var attentionBias: Bool { get }
-    var mlpBias: Bool { get }
-    var hiddenAct: String { get }
-    var maxPositionEmbeddings: Int { get }
+/// A Llama-style decoder stack: the backbone's (`CSMConfig.backbone`, from the config's top-level fields) and the
+/// depth decoder's (`CSMDepthDecoderConfig.stack`). Both configs spell these fields alike; some defaults differ.
+public struct DecoderStackConfig: Equatable, Sendable {
+    public var hiddenSize: Int
+    public var intermediateSize: Int
+    public var numHiddenLayers: Int
+    public var numAttentionHeads: Int
+    public var numKeyValueHeads: Int
+    public var headDim: Int
+    public var hiddenAct: String
+    public var maxPositionEmbeddings: Int
+    public var rmsNormEps: Double
+    public var rope: RopeParameters
+    public var attentionBias: Bool
+    public var mlpBias: Bool
+    /// Training-only settings, read for completeness (dropout 0 and init range do not affect the math here).
+    public var attentionDropout: Double
+    public var initializerRange: Double
+    public var useCache: Bool
+
+    /// Reads the fields from `c`; absent ones take transformers' defaults, `d` those that differ between the two.
+    /// `head_dim` and `num_key_value_heads` are optional (hidden / heads, and one KV head per head).
+    fileprivate init(_ c: KeyedDecodingContainer<CSMConfigKey>,
+                     defaults d: (hiddenSize: Int, layers: Int, heads: Int, maxPositions: Int)) throws {
+        hiddenSize = try c.value("hidden_size", default: d.hiddenSize)
+        intermediateSize = try c.value("intermediate_size", default: 8192)
+        numHiddenLayers = try c.value("num_hidden_layers", default: d.layers)
+        numAttentionHeads = try c.value("num_attention_heads", default: d.heads)
+        numKeyValueHeads = try c.optional("num_key_value_heads") ?? numAttentionHeads
+        headDim = try c.optional("head_dim") ?? (numAttentionHeads > 0 ? hiddenSize / numAttentionHeads : 0)
+        hiddenAct = try c.value("hidden_act", default: "silu")
+        maxPositionEmbeddings = try c.value("max_position_embeddings", default: d.maxPositions)
+        rmsNormEps = try c.value("rms_norm_eps", default: 1e-5)
+        rope = try c.rope()
+        attentionBias = try c.value("attention_bias", default: false)
+        mlpBias = try c.value("mlp_bias", default: false)
+        attentionDropout = try c.value("attention_dropout", default: 0.0)
+        initializerRange = try c.value("initializer_range", default: 0.02)
+        useCache = try c.value("use_cache", default: true)
+    }
+
+    /// Throws `invalidConfig` naming the field (`<name>.<field>`) of the first value that cannot describe a stack.
+    func validate(_ name: String) throws {
+        func check(_ ok: Bool, _ message: String) throws { if !ok { throw CSMError.invalidConfig("\(name).\(message)") } }
+        try check(hiddenSize > 0, "hidden_size must be > 0")
+        try check(intermediateSize > 0, "intermediate_size must be > 0")
+        try check(numHiddenLayers >= 0, "num_hidden_layers must be ≥ 0")
+        try check(numAttentionHeads > 0, "num_attention_heads must be > 0")
+        try check(numKeyValueHeads > 0 && numAttentionHeads % numKeyValueHeads == 0,
+                  "num_key_value_heads (\(numKeyValueHeads)) must divide num_attention_heads (\(numAttentionHeads))")
+        try check(headDim > 0 && headDim % 2 == 0, "head_dim must be even and > 0 (RoPE), got \(headDim)")
+        try check(rmsNormEps > 0, "rms_norm_eps must be > 0")
+        try check(hiddenAct == "silu", "hidden_act '\(hiddenAct)' is not supported (CSM uses 'silu')")
+        try rope.validate(name)
+    }
 }
 
-/// Decoding helpers shared by both configs: optional `head_dim`/`num_key_value_heads`, and the two rope spellings.
+/// Decoding helpers shared by both configs: defaults for absent fields, and the two rope spellings.
 private extension KeyedDecodingContainer where K == CSMConfigKey {
     func value<T: Decodable>(_ name: String, default d: T) throws -> T {
         try decodeIfPresent(T.self, forKey: CSMConfigKey(name)) ?? d
@@ -104,47 +145,18 @@ struct CSMConfigKey: CodingKey {
 }
 
 /// `depth_decoder_config` (transformers `CsmDepthDecoderConfig`).
-public struct CSMDepthDecoderConfig: DecoderStackConfig, Decodable, Equatable, Sendable {
+public struct CSMDepthDecoderConfig: Decodable, Equatable, Sendable {
     public var numCodebooks: Int
     public var backboneHiddenSize: Int
     public var vocabSize: Int
-    public var hiddenSize: Int
-    public var intermediateSize: Int
-    public var numHiddenLayers: Int
-    public var numAttentionHeads: Int
-    public var numKeyValueHeads: Int
-    public var headDim: Int
-    public var hiddenAct: String
-    public var maxPositionEmbeddings: Int
-    public var rmsNormEps: Double
-    public var rope: RopeParameters
-    public var attentionBias: Bool
-    public var mlpBias: Bool
-    /// Training-only settings, read for completeness (dropout 0 and init range do not affect the math here).
-    public var attentionDropout: Double
-    public var initializerRange: Double
-    public var useCache: Bool
+    public var stack: DecoderStackConfig
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CSMConfigKey.self)
-        attentionDropout = try c.value("attention_dropout", default: 0.0)
-        initializerRange = try c.value("initializer_range", default: 0.02)
-        useCache = try c.value("use_cache", default: true)
         numCodebooks = try c.value("num_codebooks", default: 32)
         backboneHiddenSize = try c.value("backbone_hidden_size", default: 2048)
         vocabSize = try c.value("vocab_size", default: 2051)
-        hiddenSize = try c.value("hidden_size", default: 1024)
-        intermediateSize = try c.value("intermediate_size", default: 8192)
-        numHiddenLayers = try c.value("num_hidden_layers", default: 4)
-        numAttentionHeads = try c.value("num_attention_heads", default: 8)
-        numKeyValueHeads = try c.optional("num_key_value_heads") ?? numAttentionHeads
-        headDim = try c.optional("head_dim") ?? (numAttentionHeads > 0 ? hiddenSize / numAttentionHeads : 0)
-        hiddenAct = try c.value("hidden_act", default: "silu")
-        maxPositionEmbeddings = try c.value("max_position_embeddings", default: 33)
-        rmsNormEps = try c.value("rms_norm_eps", default: 1e-5)
-        rope = try c.rope()
-        attentionBias = try c.value("attention_bias", default: false)
-        mlpBias = try c.value("mlp_bias", default: false)
+        stack = try DecoderStackConfig(c, defaults: (hiddenSize: 1024, layers: 4, heads: 8, maxPositions: 33))
         if try c.value("tie_word_embeddings", default: false) {
             throw CSMError.invalidConfig("depth_decoder_config.tie_word_embeddings=true is not supported (as transformers)")
         }
@@ -153,20 +165,13 @@ public struct CSMDepthDecoderConfig: DecoderStackConfig, Decodable, Equatable, S
 
 /// `config.json` of a CSM checkpoint (transformers `CsmConfig`). Unknown fields are ignored; values that
 /// cannot describe a model are rejected by `validate()` with the field named.
-public struct CSMConfig: DecoderStackConfig, Decodable, Equatable, Sendable {
+public struct CSMConfig: Decodable, Equatable, Sendable {
     public var numCodebooks: Int
     /// Codes per codebook (`vocab_size`, alias `codebook_size`).
     public var vocabSize: Int
     public var textVocabSize: Int
-    public var hiddenSize: Int
-    public var intermediateSize: Int
-    public var numHiddenLayers: Int
-    public var numAttentionHeads: Int
-    public var numKeyValueHeads: Int
-    public var headDim: Int
-    public var hiddenAct: String
-    public var maxPositionEmbeddings: Int
-    public var rmsNormEps: Double
+    /// The backbone's decoder stack (`hidden_size`, `num_hidden_layers`, … at the top level).
+    public var backbone: DecoderStackConfig
     public var padTokenId: Int?
     public var codebookPadTokenId: Int?
     public var codebookEosTokenId: Int
@@ -174,9 +179,6 @@ public struct CSMConfig: DecoderStackConfig, Decodable, Equatable, Sendable {
     public var eosTokenId: Int?
     public var audioTokenId: Int
     public var audioEosTokenId: Int
-    public var rope: RopeParameters
-    public var attentionBias: Bool
-    public var mlpBias: Bool
     /// Ties the backbone's audio embedding to the depth decoder's `embed_tokens` (one tensor).
     public var tieCodebooksEmbeddings: Bool
     public var depthDecoderConfig: CSMDepthDecoderConfig
@@ -184,9 +186,6 @@ public struct CSMConfig: DecoderStackConfig, Decodable, Equatable, Sendable {
     public var codecConfig: Data?
     /// Stored weight dtype as written (`dtype`, formerly `torch_dtype`).
     public var dtype: String?
-    public var attentionDropout: Double
-    public var initializerRange: Double
-    public var useCache: Bool
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CSMConfigKey.self)
@@ -196,15 +195,7 @@ public struct CSMConfig: DecoderStackConfig, Decodable, Equatable, Sendable {
         numCodebooks = try c.value("num_codebooks", default: 32)
         vocabSize = try c.optional("vocab_size") ?? c.value("codebook_size", default: 2051)
         textVocabSize = try c.value("text_vocab_size", default: 128_256)
-        hiddenSize = try c.value("hidden_size", default: 2048)
-        intermediateSize = try c.value("intermediate_size", default: 8192)
-        numHiddenLayers = try c.value("num_hidden_layers", default: 16)
-        numAttentionHeads = try c.value("num_attention_heads", default: 32)
-        numKeyValueHeads = try c.optional("num_key_value_heads") ?? numAttentionHeads
-        headDim = try c.optional("head_dim") ?? (numAttentionHeads > 0 ? hiddenSize / numAttentionHeads : 0)
-        hiddenAct = try c.value("hidden_act", default: "silu")
-        maxPositionEmbeddings = try c.value("max_position_embeddings", default: 2048)
-        rmsNormEps = try c.value("rms_norm_eps", default: 1e-5)
+        backbone = try DecoderStackConfig(c, defaults: (hiddenSize: 2048, layers: 16, heads: 32, maxPositions: 2048))
         padTokenId = try c.value("pad_token_id", default: 128_002 as Int?)
         codebookPadTokenId = try c.value("codebook_pad_token_id", default: 2050 as Int?)
         codebookEosTokenId = try Self.firstId(c, "codebook_eos_token_id") ?? 0
@@ -212,9 +203,6 @@ public struct CSMConfig: DecoderStackConfig, Decodable, Equatable, Sendable {
         eosTokenId = try Self.firstId(c, "eos_token_id")
         audioTokenId = try c.value("audio_token_id", default: 128_002)
         audioEosTokenId = try Self.firstId(c, "audio_eos_token_id") ?? 128_003
-        rope = try c.rope()
-        attentionBias = try c.value("attention_bias", default: false)
-        mlpBias = try c.value("mlp_bias", default: false)
         tieCodebooksEmbeddings = try c.value("tie_codebooks_embeddings", default: true)
         if c.contains(CSMConfigKey("depth_decoder_config")) {
             depthDecoderConfig = try c.decode(CSMDepthDecoderConfig.self, forKey: CSMConfigKey("depth_decoder_config"))
@@ -223,9 +211,6 @@ public struct CSMConfig: DecoderStackConfig, Decodable, Equatable, Sendable {
         }
         codecConfig = try c.optional("codec_config").map { (v: JSONValue) in try JSONEncoder().encode(v) }
         dtype = try c.optional("dtype") ?? c.optional("torch_dtype")
-        attentionDropout = try c.value("attention_dropout", default: 0.0)
-        initializerRange = try c.value("initializer_range", default: 0.02)
-        useCache = try c.value("use_cache", default: true)
         try validate()
     }
 
@@ -254,9 +239,9 @@ public struct CSMConfig: DecoderStackConfig, Decodable, Equatable, Sendable {
     }
 
     public func validate() throws {
-        try Self.validateStack(self, "config")
-        try Self.validateStack(depthDecoderConfig, "depth_decoder_config")
+        try backbone.validate("config")
         let d = depthDecoderConfig
+        try d.stack.validate("depth_decoder_config")
         func check(_ ok: Bool, _ message: String) throws { if !ok { throw CSMError.invalidConfig(message) } }
         try check(numCodebooks >= 2, "num_codebooks must be ≥ 2, got \(numCodebooks)")
         try check(vocabSize > 0 && textVocabSize > 0, "vocab_size and text_vocab_size must be > 0")
@@ -264,28 +249,14 @@ public struct CSMConfig: DecoderStackConfig, Decodable, Equatable, Sendable {
                   "depth_decoder_config.num_codebooks (\(d.numCodebooks)) differs from num_codebooks (\(numCodebooks))")
         try check(d.vocabSize == vocabSize,
                   "depth_decoder_config.vocab_size (\(d.vocabSize)) differs from vocab_size (\(vocabSize))")
-        try check(d.backboneHiddenSize == hiddenSize, "depth_decoder_config.backbone_hidden_size "
-                  + "(\(d.backboneHiddenSize)) differs from hidden_size (\(hiddenSize))")
+        try check(d.backboneHiddenSize == backbone.hiddenSize, "depth_decoder_config.backbone_hidden_size "
+                  + "(\(d.backboneHiddenSize)) differs from hidden_size (\(backbone.hiddenSize))")
         for (name, id) in [("audio_token_id", audioTokenId), ("audio_eos_token_id", audioEosTokenId)] {
             try check((0..<textVocabSize).contains(id), "\(name) \(id) is outside the text vocabulary (0..<\(textVocabSize))")
         }
         try check(audioTokenId != audioEosTokenId, "audio_token_id and audio_eos_token_id must differ")
         try check((0..<vocabSize).contains(codebookEosTokenId),
                   "codebook_eos_token_id \(codebookEosTokenId) is outside 0..<\(vocabSize)")
-    }
-
-    private static func validateStack(_ c: DecoderStackConfig, _ name: String) throws {
-        func check(_ ok: Bool, _ message: String) throws { if !ok { throw CSMError.invalidConfig("\(name).\(message)") } }
-        try check(c.hiddenSize > 0, "hidden_size must be > 0")
-        try check(c.intermediateSize > 0, "intermediate_size must be > 0")
-        try check(c.numHiddenLayers >= 0, "num_hidden_layers must be ≥ 0")
-        try check(c.numAttentionHeads > 0, "num_attention_heads must be > 0")
-        try check(c.numKeyValueHeads > 0 && c.numAttentionHeads % c.numKeyValueHeads == 0,
-                  "num_key_value_heads (\(c.numKeyValueHeads)) must divide num_attention_heads (\(c.numAttentionHeads))")
-        try check(c.headDim > 0 && c.headDim % 2 == 0, "head_dim must be even and > 0 (RoPE), got \(c.headDim)")
-        try check(c.rmsNormEps > 0, "rms_norm_eps must be > 0")
-        try check(c.hiddenAct == "silu", "hidden_act '\(c.hiddenAct)' is not supported (CSM uses 'silu')")
-        try c.rope.validate(name)
     }
 }
 

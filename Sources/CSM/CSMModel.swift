@@ -19,8 +19,8 @@ public final class CSMForConditionalGeneration {
         try c.validate()
         config = c
         let d = c.depthDecoderConfig
-        lmHead = try Linear(vb.pp("lm_head"), inFeatures: c.hiddenSize, outFeatures: c.vocabSize, bias: false)
-        embedTextTokens = try Embedding(vb.pp("embed_text_tokens"), count: c.textVocabSize, dimension: c.hiddenSize)
+        lmHead = try Linear(vb.pp("lm_head"), inFeatures: c.backbone.hiddenSize, outFeatures: c.vocabSize, bias: false)
+        embedTextTokens = try Embedding(vb.pp("embed_text_tokens"), count: c.textVocabSize, dimension: c.backbone.hiddenSize)
         let audioRows = c.numCodebooks * c.vocabSize
         // Tied (the default): transformers stores the table once, under the depth decoder's key, and the
         // backbone uses the same tensor; either key is accepted here.
@@ -28,10 +28,10 @@ public final class CSMForConditionalGeneration {
         if c.tieCodebooksEmbeddings {
             let key = vb.contains(Self.depthEmbedKey + ".weight") || !vb.contains(Self.backboneAudioKey + ".weight")
                 ? Self.depthEmbedKey : Self.backboneAudioKey
-            backboneAudio = try Embedding(vb.pp(key), count: audioRows, dimension: c.hiddenSize)
+            backboneAudio = try Embedding(vb.pp(key), count: audioRows, dimension: c.backbone.hiddenSize)
             depthEmbed = backboneAudio
         } else {
-            backboneAudio = try Embedding(vb.pp(Self.backboneAudioKey), count: audioRows, dimension: c.hiddenSize)
+            backboneAudio = try Embedding(vb.pp(Self.backboneAudioKey), count: audioRows, dimension: c.backbone.hiddenSize)
             depthEmbed = try Embedding(vb.pp(Self.depthEmbedKey), count: audioRows, dimension: d.backboneHiddenSize)
         }
         backboneModel = try BackboneModel(vb.pp("backbone_model"), c, audioEmbedding: backboneAudio)

@@ -5,7 +5,7 @@ public final class CodebooksHead {
     public var weight: Tensor
 
     init(_ vb: VarBuilder, _ c: CSMDepthDecoderConfig) throws {
-        weight = try vb.get("weight", shape: [c.numCodebooks - 1, c.hiddenSize, c.vocabSize])
+        weight = try vb.get("weight", shape: [c.numCodebooks - 1, c.stack.hiddenSize, c.vocabSize])
     }
 
     /// hidden (N, L, hidden) at codebook positions `codebooks` (L values in 1..<K) → logits (N, L, vocab).
@@ -35,8 +35,8 @@ public final class DepthDecoderModel {
         self.embedTokens = embedTokens
         vocabSize = c.vocabSize
         inputsEmbedsProjector = try Linear(vb.pp("inputs_embeds_projector"), inFeatures: c.backboneHiddenSize,
-                                           outFeatures: c.hiddenSize, bias: false)
-        stack = try DecoderStack(vb, c)
+                                           outFeatures: c.stack.hiddenSize, bias: false)
+        stack = try DecoderStack(vb, c.stack)
     }
 
     /// ids (N, L) at positions past..<past+L; `backboneLastHidden` (N, backbone hidden) replaces position 0.

@@ -11,12 +11,22 @@ public struct EvalResult: Codable, Equatable, Sendable {
     /// Mimi frames (`<|AUDIO|>` positions) over all samples.
     public var frames: Int
 
-    public init(loss: Double, backboneLoss: Double, depthLoss: Double, samples: Int, frames: Int) {
-        self.loss = loss
-        self.backboneLoss = backboneLoss
-        self.depthLoss = depthLoss
-        self.samples = samples
-        self.frames = frames
+    /// The means of per-sample losses summed over `samples` samples.
+    public init(lossSum: Double, backboneLossSum: Double, depthLossSum: Double, samples: Int, frames: Int) {
+        let n = Double(samples)
+        (loss, backboneLoss, depthLoss) = (lossSum / n, backboneLossSum / n, depthLossSum / n)
+        (self.samples, self.frames) = (samples, frames)
+    }
+
+    /// What the means are made of, in the order `init(sums:)` reads: the loss sums, samples and frames. Unlike
+    /// means these add up across processes, so data-parallel validation sums each rank's and divides once.
+    public var sums: [Double] {
+        let n = Double(samples)
+        return [loss * n, backboneLoss * n, depthLoss * n, n, Double(frames)]
+    }
+
+    public init(sums s: [Double]) {
+        self.init(lossSum: s[0], backboneLossSum: s[1], depthLossSum: s[2], samples: Int(s[3]), frames: Int(s[4]))
     }
 
     enum CodingKeys: String, CodingKey {
@@ -50,7 +60,6 @@ extension CSMForConditionalGeneration {
             }
         }
         guard count > 0 else { throw CSMError.invalidSample("nothing to evaluate: the set holds no samples") }
-        let n = Double(count)
-        return EvalResult(loss: sum / n, backboneLoss: backbone / n, depthLoss: depth / n, samples: count, frames: frames)
+        return EvalResult(lossSum: sum, backboneLossSum: backbone, depthLossSum: depth, samples: count, frames: frames)
     }
 }

@@ -2,23 +2,22 @@ import CTorch
 
 /// Shape and indexing operations. Dims may be negative (counted from the end), as in torch.
 extension Tensor {
-    public func reshape(_ shape: [Int]) throws -> Tensor {
-        let d = shape.map(Int64.init)
-        return try wrap(ct_reshape(handle, d, Int64(d.count)))
+    /// Runs a shim op that takes this tensor and a list of sizes or dims (`const int64_t *`, count).
+    @inline(__always)
+    private func withDims(_ dims: [Int],
+                          _ op: (OpaquePointer?, UnsafePointer<Int64>?, Int64) -> OpaquePointer?) throws -> Tensor {
+        let d = dims.map(Int64.init)
+        return try wrap(op(handle, d, Int64(d.count)))
     }
+
+    public func reshape(_ shape: [Int]) throws -> Tensor { try withDims(shape, ct_reshape) }
 
     public func reshape(_ shape: Int...) throws -> Tensor { try reshape(shape) }
 
     /// Like reshape but never copies; fails when the strides do not allow it.
-    public func view(_ shape: [Int]) throws -> Tensor {
-        let d = shape.map(Int64.init)
-        return try wrap(ct_view(handle, d, Int64(d.count)))
-    }
+    public func view(_ shape: [Int]) throws -> Tensor { try withDims(shape, ct_view) }
 
-    public func permute(_ dims: [Int]) throws -> Tensor {
-        let d = dims.map(Int64.init)
-        return try wrap(ct_permute(handle, d, Int64(d.count)))
-    }
+    public func permute(_ dims: [Int]) throws -> Tensor { try withDims(dims, ct_permute) }
 
     public func permute(_ dims: Int...) throws -> Tensor { try permute(dims) }
 
@@ -26,15 +25,9 @@ extension Tensor {
         try wrap(ct_transpose(handle, Int64(d0), Int64(d1)))
     }
 
-    public func expand(_ shape: [Int]) throws -> Tensor {
-        let d = shape.map(Int64.init)
-        return try wrap(ct_expand(handle, d, Int64(d.count)))
-    }
+    public func expand(_ shape: [Int]) throws -> Tensor { try withDims(shape, ct_expand) }
 
-    public func repeated(_ repeats: [Int]) throws -> Tensor {
-        let d = repeats.map(Int64.init)
-        return try wrap(ct_repeat(handle, d, Int64(d.count)))
-    }
+    public func repeated(_ repeats: [Int]) throws -> Tensor { try withDims(repeats, ct_repeat) }
 
     public func repeatInterleave(_ repeats: Int, dim: Int) throws -> Tensor {
         try wrap(ct_repeat_interleave(handle, Int64(repeats), Int64(dim)))
@@ -134,10 +127,7 @@ extension Tensor {
         return try wrap(ct_pad(handle, p, Int64(p.count), mode.rawValue, value))
     }
 
-    public func flip(_ dims: [Int]) throws -> Tensor {
-        let d = dims.map(Int64.init)
-        return try wrap(ct_flip(handle, d, Int64(d.count)))
-    }
+    public func flip(_ dims: [Int]) throws -> Tensor { try withDims(dims, ct_flip) }
 
     public func tril(_ diagonal: Int = 0) throws -> Tensor { try wrap(ct_tril(handle, Int64(diagonal))) }
     public func triu(_ diagonal: Int = 0) throws -> Tensor { try wrap(ct_triu(handle, Int64(diagonal))) }

@@ -313,11 +313,7 @@ public final class Trainer {
         // Each rank evaluates every W-th sample; summed, the means are those of one process.
         let mine = stride(from: distributed.rank, to: validation.count, by: distributed.worldSize).map { validation[$0] }
         let local = mine.isEmpty ? nil : try model.evaluate(mine)
-        let n = Double(local?.samples ?? 0)
-        let s = try distributed.sum([(local?.loss ?? 0) * n, (local?.backboneLoss ?? 0) * n, (local?.depthLoss ?? 0) * n,
-                                     n, Double(local?.frames ?? 0)])
-        return EvalResult(loss: s[0] / s[3], backboneLoss: s[1] / s[3], depthLoss: s[2] / s[3],
-                          samples: Int(s[3]), frames: Int(s[4]))
+        return EvalResult(sums: try distributed.sum(local?.sums ?? [0, 0, 0, 0, 0]))
     }
 
     func saveCheckpoint() throws -> URL {

@@ -1,9 +1,9 @@
 import Foundation
 @testable import Audio
+import TestSupport
 
-/// Tests/Fixtures/audio, found from this file's path so tests run from any directory.
-let audioFixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-    .deletingLastPathComponent().appendingPathComponent("Fixtures/audio")
+/// Tests/Fixtures/audio, written by tools/fixtures/audio.py.
+let audioFixtures = fixturesFolder.appendingPathComponent("audio")
 
 /// A fresh directory under the system temp dir; removed by the caller's `defer`.
 func makeTemporaryDirectory() throws -> URL {

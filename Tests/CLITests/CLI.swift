@@ -1,14 +1,13 @@
 import Audio
 import Foundation
 import Testing
+import TestSupport
 
 /// The built `csm` binary run in processes, as users run it: where it and the tiny demo model are,
 /// and how to run it and check its exit.
 enum CLI {
-    static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
     /// The tiny random CSM `make demo` runs on (the Hugging Face layout at toy size).
-    static let model = repo.appendingPathComponent("Tests/Fixtures/demo-model").path
+    static let model = fixturesFolder.appendingPathComponent("demo-model").path
     /// The `csm` binary next to the test bundle in the build folder.
     static let csm = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         .appendingPathComponent("csm").path

@@ -101,10 +101,11 @@ import TestSupport
 
     @Test func readsTransformersConfig() throws {
         let c = try CSMConfig.load(Fixture.tiny.appendingPathComponent("config.json"))
-        #expect(c.numCodebooks == 4 && c.vocabSize == 67 && c.textVocabSize == 300 && c.headDim == 8)
+        #expect(c.numCodebooks == 4 && c.vocabSize == 67 && c.textVocabSize == 300 && c.backbone.headDim == 8)
         #expect(c.specialIds == CSMSpecialIds(audioTokenId: 298, audioEosTokenId: 299, codebookEosTokenId: 0, numCodebooks: 4))
-        #expect(c.rope.ropeType == "llama3" && c.rope.factor == 32 && c.rope.originalMaxPositionEmbeddings == 8192)
-        #expect(c.depthDecoderConfig.hiddenSize == 12 && c.depthDecoderConfig.numKeyValueHeads == 1)
+        let rope = c.backbone.rope
+        #expect(rope.ropeType == "llama3" && rope.factor == 32 && rope.originalMaxPositionEmbeddings == 8192)
+        #expect(c.depthDecoderConfig.stack.hiddenSize == 12 && c.depthDecoderConfig.stack.numKeyValueHeads == 1)
         let codec = try JSONSerialization.jsonObject(with: #require(c.codecConfig)) as! [String: Any]
         #expect(codec["model_type"] as? String == "mimi")
     }
@@ -118,7 +119,7 @@ import TestSupport
                                  "original_max_position_embeddings": 8192]
             j["audio_eos_token_id"] = [299, 1]
         }
-        #expect(c.rope == (try CSMConfig.load(Fixture.tiny.appendingPathComponent("config.json"))).rope)
+        #expect(c.backbone.rope == (try CSMConfig.load(Fixture.tiny.appendingPathComponent("config.json"))).backbone.rope)
         #expect(c.audioEosTokenId == 299)
     }
 

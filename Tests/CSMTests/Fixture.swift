@@ -6,8 +6,7 @@ import TestSupport
 
 /// The committed fixture written by tools/fixtures/csm.py.
 enum Fixture {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .appendingPathComponent("../Fixtures/csm").standardizedFileURL
+    static let root = fixturesFolder.appendingPathComponent("csm")
     static let tiny = root.appendingPathComponent("tiny")
 
     struct Losses: Decodable { let loss: Double, backbone_loss: Double, depth_loss: Double }
@@ -49,6 +48,18 @@ func expectLosses(_ loss: CSMLoss, _ want: Fixture.Losses, _ what: String,
             sourceLocation: sourceLocation)
     #expect(parity("\(what).loss", relativeError(try loss.total().item(), want.loss), Tolerance.f32Forward),
             sourceLocation: sourceLocation)
+}
+
+/// Batch logits against transformers' `want`, row by row over each sample's real positions (past a row's length
+/// the padded logits mean nothing), within `Tolerance.f32Forward` relative.
+func expectRowLogits(_ logits: Tensor, _ want: Tensor, _ batch: CSMBatch, _ what: String,
+                     sourceLocation: SourceLocation = #_sourceLocation) throws {
+    for (r, layout) in batch.layouts.enumerated() {
+        let n = layout.count
+        #expect(parity("\(what).row\(r).logits",
+                       try relativeError(logits.select(0, r).narrow(0, 0, n), want.select(0, r).narrow(0, 0, n)),
+                       Tolerance.f32Forward), sourceLocation: sourceLocation)
+    }
 }
 
 /// Every bound this target's suites compare under, declared once. ATen picks CPU kernels per instruction set

@@ -54,7 +54,7 @@ import TestSupport
     @Test func depthDecoderStepByStep() throws {
         let model = try Fixture.model()
         let k = model.config.numCodebooks
-        let hidden = try Tensor.randn([3, model.config.hiddenSize])
+        let hidden = try Tensor.randn([3, model.config.backbone.hiddenSize])
         let codes = try Tensor.randint(0, model.config.vocabSize, [3, k - 1])
         try withNoGrad {
             let ids = try codes.pad([1, 0], value: 0)

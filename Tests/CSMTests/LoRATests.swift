@@ -14,7 +14,7 @@ import TestSupport
         let before = try logits(model)
         Runtime.manualSeed(0)
         let paths = try model.applyLoRA(LoRAConfig(rank: 4, alpha: 8))
-        let layers = model.config.numHiddenLayers + model.config.depthDecoderConfig.numHiddenLayers
+        let layers = model.config.backbone.numHiddenLayers + model.config.depthDecoderConfig.stack.numHiddenLayers
         #expect(paths.count == 7 * layers)
         #expect(!paths.contains { $0.hasPrefix("lm_head") || $0.contains("inputs_embeds_projector") })
         for (_, lora) in model.loraAdapters {

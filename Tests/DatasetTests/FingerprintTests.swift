@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import Torch
 @testable import Dataset
+import TestSupport
 
 @Suite struct FingerprintTests {
     @Test func sha256KnownAnswers() {
@@ -17,12 +18,11 @@ import Torch
 
     /// A model folder: the tiny CSM checkpoint plus the tokenizer fixture.
     func modelFolder() throws -> URL {
-        let fixtures = ProcessorParityTests.fixtures
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("csm-fp-\(getpid())-\(UInt32.random(in: 0 ... .max))")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         for (dir, name) in [("csm/tiny", "config.json"), ("csm/tiny", "model.safetensors"), ("tokenizer", "tokenizer.json"),
                             ("tokenizer", "tokenizer_config.json"), ("tokenizer", "special_tokens_map.json")] {
-            try FileManager.default.copyItem(at: fixtures.appendingPathComponent(dir).appendingPathComponent(name),
+            try FileManager.default.copyItem(at: fixturesFolder.appendingPathComponent(dir).appendingPathComponent(name),
                                              to: folder.appendingPathComponent(name))
         }
         return folder
@@ -56,7 +56,7 @@ import Torch
         try corpus.wav("en", "a", "002_speaker2.wav", seconds: 1, peak: 0.3)
         let options = PreprocessOptions(inputPath: corpus.root.path)
         let p = Preprocessor(options: options, fingerprint: Fingerprint(tokenizer: "", codec: ""),
-                             tokenizer: try CSMTurnText(folder: ProcessorParityTests.fixtures.appendingPathComponent("tokenizer")),
+                             tokenizer: try CSMTurnText(folder: fixturesFolder.appendingPathComponent("tokenizer")),
                              codec: FakeCodec())
         p.progressStyle = .silent
         let out = corpus.root.appendingPathComponent("_out")

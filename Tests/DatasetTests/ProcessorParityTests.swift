@@ -2,14 +2,12 @@ import CSM
 import Foundation
 import Testing
 @testable import Dataset
+import TestSupport
 
 /// `csm preprocess` with the real tokenizer and Mimi against the samples the Python reference pipeline
 /// (transformers CsmProcessor chat template with output_labels=True, MimiModel per clip) builds from the same raw
 /// files: tools/fixtures/dataset.py → Tests/Fixtures/dataset/.
 @Suite struct ProcessorParityTests {
-    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fixtures")
-
     struct Expected: Decodable {
         struct Arguments: Decodable {
             let num_context_turns: Int, max_audio_seconds: Double, min_audio_seconds: Double, text_max_length: Int
@@ -24,16 +22,16 @@ import Testing
     }
 
     @Test func samplesMatchTheHFProcessor() throws {
-        let dir = Self.fixtures.appendingPathComponent("dataset")
+        let dir = fixturesFolder.appendingPathComponent("dataset")
         let expected = try JSONDecoder().decode(Expected.self, from: Data(contentsOf: dir.appendingPathComponent("expected.json")))
         let a = expected.arguments
         let options = PreprocessOptions(inputPath: dir.appendingPathComponent("raw").path, modelId: "tiny",
                                         numContextTurns: a.num_context_turns, maxAudioSeconds: a.max_audio_seconds,
                                         minAudioSeconds: a.min_audio_seconds, textMaxLength: a.text_max_length)
-        let model = Self.fixtures.appendingPathComponent("csm/tiny")
+        let model = fixturesFolder.appendingPathComponent("csm/tiny")
         let preprocessor = Preprocessor(
             options: options, fingerprint: Fingerprint(tokenizer: "", codec: ""),
-            tokenizer: try CSMTurnText(folder: Self.fixtures.appendingPathComponent("tokenizer")),
+            tokenizer: try CSMTurnText(folder: fixturesFolder.appendingPathComponent("tokenizer")),
             codec: try MimiSegmentEncoder(folder: model))
         preprocessor.progressStyle = .silent
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("csm-parity-\(getpid())")

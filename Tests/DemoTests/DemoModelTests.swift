@@ -11,10 +11,8 @@ import TestSupport
 /// it. It is the odd one among the fixtures: special tokens at ids 0–3, an 8-codebook codec, a 2k vocab,
 /// so anything that assumes CSM-1B's ids or sizes instead of reading them fails here.
 @Suite struct DemoModelTests {
-    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fixtures")
-    static let model = fixtures.appendingPathComponent("demo-model")
-    static let checks = fixtures.appendingPathComponent("demo")
+    static let model = fixturesFolder.appendingPathComponent("demo-model")
+    static let checks = fixturesFolder.appendingPathComponent("demo")
 
     struct Expected: Decodable {
         struct Text: Decodable { let text: String, ids: [Int] }

@@ -5,10 +5,8 @@ import TestSupport
 
 /// The tiny CSM of tools/fixtures/csm.py and the frames transformers generated on it (tools/fixtures/generation.py).
 enum Fixture {
-    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .appendingPathComponent("../Fixtures").standardizedFileURL
-    static let tiny = fixtures.appendingPathComponent("csm/tiny")
-    static let adapter = fixtures.appendingPathComponent("csm/peft_adapter")
+    static let tiny = fixturesFolder.appendingPathComponent("csm/tiny")
+    static let adapter = fixturesFolder.appendingPathComponent("csm/peft_adapter")
 
     struct TurnJSON: Decodable { let speaker: Int, text_ids: [Int], codes: [[Int]] }
     struct Case: Decodable {
@@ -31,7 +29,7 @@ enum Fixture {
     }
 
     static let expected: Expected = try! JSONDecoder().decode(
-        Expected.self, from: Data(contentsOf: fixtures.appendingPathComponent("generation/expected.json")))
+        Expected.self, from: Data(contentsOf: fixturesFolder.appendingPathComponent("generation/expected.json")))
 
     static func model() throws -> CSMForConditionalGeneration { try .load(folder: tiny) }
 

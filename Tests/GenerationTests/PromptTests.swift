@@ -7,7 +7,7 @@ import Torch
     @Test func promptTooLongIsRefusedUpFront() throws {
         let generator = Generator(model: try Fixture.model())
         let prompt = Fixture.expected.cases[1].prompt  // 35 positions; the tiny model has 256
-        let limit = generator.model.config.maxPositionEmbeddings
+        let limit = generator.model.config.backbone.maxPositionEmbeddings
         try generator.checkLength(prompt, frames: limit - prompt.length)
         do {
             _ = try generator.generate(prompt, options: .init(maxFrames: limit - prompt.length + 1))

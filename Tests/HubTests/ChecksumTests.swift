@@ -12,8 +12,7 @@ import Testing
         let hub = try FakeHub(["org/tiny": repo])
         let temp = try TemporaryFolder()
         defer { temp.cleanUp() }
-        let weights = repo.files["model.safetensors"]!
-        let etag = FakeHub.etag(weights, lfs: true)
+        let (weights, etag) = (repo.weights, repo.weightsEtag)
         #expect(etag == Self.sha256(weights))
 
         let folder = try resolveModel("org/tiny", files: ["model.safetensors"],
@@ -26,8 +25,7 @@ import Testing
     @Test func aCorruptedBodyIsRefusedAndNothingLandsInTheCache() throws {
         let repo = tinyRepo()
         let hub = try FakeHub(["org/tiny": repo])
-        let weights = repo.files["model.safetensors"]!
-        let etag = FakeHub.etag(weights, lfs: true)
+        let (weights, etag) = (repo.weights, repo.weightsEtag)
         hub.corrupt(etag)
         var sent = weights
         sent[sent.count / 3] ^= 0xFF
@@ -61,13 +59,9 @@ import Testing
     @Test func aWrongPartialFileFromAnEarlierRunIsCaughtAndDiscarded() throws {
         let repo = tinyRepo()
         let hub = try FakeHub(["org/tiny": repo])
-        let weights = repo.files["model.safetensors"]!
-        let etag = FakeHub.etag(weights, lfs: true)
         let temp = try TemporaryFolder()
         defer { temp.cleanUp() }
-        let blobs = temp.url.appendingPathComponent("models--org--tiny/blobs")
-        try FileManager.default.createDirectory(at: blobs, withIntermediateDirectories: true)
-        try Data(repeating: 7, count: 1000).write(to: blobs.appendingPathComponent("\(etag).incomplete"))
+        let blobs = try leavePartialDownload(Data(repeating: 7, count: 1000), etag: repo.weightsEtag, in: temp.url)
 
         #expect(throws: HubError.self) {
             try resolveModel("org/tiny", files: ["model.safetensors"], configuration: hub.configuration(cache: temp.url))

@@ -65,8 +65,7 @@ import Testing
     @Test func aDroppedConnectionIsResumedWithARangeRequest() throws {
         let repo = tinyRepo(weightBytes: 400_000)
         let hub = try FakeHub(["org/tiny": repo])
-        let etag = FakeHub.etag(repo.files["model.safetensors"]!, lfs: true)
-        hub.dropFirstDownload(of: etag)
+        hub.dropFirstDownload(of: repo.weightsEtag)
         let temp = try TemporaryFolder()
         defer { temp.cleanUp() }
 
@@ -78,20 +77,17 @@ import Testing
         #expect(gets.first?.headers["range"] == nil)
         #expect(gets.last?.headers["range"] == "bytes=200000-")
         #expect(FileManager.default.contents(atPath: folder.appendingPathComponent("model.safetensors").path)
-                    == repo.files["model.safetensors"])
+                    == repo.weights)
         #expect(incompleteFiles(under: temp.url).isEmpty)
     }
 
     @Test func aPartialFileFromAnEarlierRunIsResumed() throws {
         let repo = tinyRepo()
         let hub = try FakeHub(["org/tiny": repo])
-        let weights = repo.files["model.safetensors"]!
-        let etag = FakeHub.etag(weights, lfs: true)
+        let (weights, etag) = (repo.weights, repo.weightsEtag)
         let temp = try TemporaryFolder()
         defer { temp.cleanUp() }
-        let blobs = temp.url.appendingPathComponent("models--org--tiny/blobs")
-        try FileManager.default.createDirectory(at: blobs, withIntermediateDirectories: true)
-        try weights.prefix(123_456).write(to: blobs.appendingPathComponent("\(etag).incomplete"))
+        let blobs = try leavePartialDownload(weights.prefix(123_456), etag: etag, in: temp.url)
 
         let folder = try resolveModel("org/tiny", files: ["model.safetensors"],
                                       configuration: hub.configuration(cache: temp.url))
@@ -107,13 +103,10 @@ import Testing
         let repo = tinyRepo()
         let hub = try FakeHub(["org/tiny": repo])
         hub.ignoreRanges()
-        let weights = repo.files["model.safetensors"]!
-        let etag = FakeHub.etag(weights, lfs: true)
+        let (weights, etag) = (repo.weights, repo.weightsEtag)
         let temp = try TemporaryFolder()
         defer { temp.cleanUp() }
-        let blobs = temp.url.appendingPathComponent("models--org--tiny/blobs")
-        try FileManager.default.createDirectory(at: blobs, withIntermediateDirectories: true)
-        try weights.prefix(1000).write(to: blobs.appendingPathComponent("\(etag).incomplete"))
+        let blobs = try leavePartialDownload(weights.prefix(1000), etag: etag, in: temp.url)
 
         _ = try resolveModel("org/tiny", files: ["model.safetensors"], configuration: hub.configuration(cache: temp.url))
 
@@ -124,7 +117,7 @@ import Testing
     @Test func aDownloadThatNeverCompletesLeavesNoFileUnderItsFinalName() throws {
         let repo = tinyRepo()
         let hub = try FakeHub(["org/tiny": repo])
-        let etag = FakeHub.etag(repo.files["model.safetensors"]!, lfs: true)
+        let etag = repo.weightsEtag
         hub.dropEveryDownload(of: etag)
         let temp = try TemporaryFolder()
         defer { temp.cleanUp() }
@@ -144,7 +137,7 @@ import Testing
         // What did arrive is kept for the next run, under the .incomplete name only; every resume asked a range.
         #expect(incompleteFiles(under: temp.url) == ["models--org--tiny/blobs/\(etag).incomplete"])
         #expect(fm.contents(atPath: storage.appendingPathComponent("blobs/\(etag).incomplete").path)
-                    == repo.files["model.safetensors"]!.prefix(150_000))
+                    == repo.weights.prefix(150_000))
         let gets = hub.cdn.requests
         #expect(gets.count == 4)
         #expect(gets.dropFirst().allSatisfy { $0.headers["range"] != nil })

@@ -5,8 +5,7 @@ import TestSupport
 
 /// The fixture written by tools/fixtures/mimi.py: a tiny random MimiModel folder and transformers' outputs.
 enum MimiFixture {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("Fixtures/mimi")
+    static let root = fixturesFolder.appendingPathComponent("mimi")
     static let modelFolder = root.appendingPathComponent("model")
 
     struct Case: Decodable {

@@ -6,8 +6,7 @@ import TestSupport
 /// Bit-exact parity with bitsandbytes' NF4 on the cases written by tools/fixtures/nf4.py (what goes through a
 /// reduction, the double-quantization offset, within `Tolerance.meanUlps`).
 @Suite struct NF4ParityTests {
-    static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("Fixtures/nf4")
+    static let folder = fixturesFolder.appendingPathComponent("nf4")
 
     struct Case {
         let name: String

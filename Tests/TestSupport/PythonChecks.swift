@@ -5,8 +5,7 @@ import Foundation
 /// Suites that use it are enabled only when the venv is there:
 /// `.enabled(if: PythonChecks.isAvailable, PythonChecks.missing)`.
 public enum PythonChecks {
-    public static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
+    public static let repo = repositoryRoot
     public static let python = repo.appendingPathComponent("tools/.venv/bin/python")
     public static let checks = repo.appendingPathComponent("tools/checks")
     /// Why a suite is skipped without it.

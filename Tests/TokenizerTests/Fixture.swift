@@ -1,11 +1,10 @@
 import Foundation
 @testable import Tokenizer
+import TestSupport
 
 /// Tests/Fixtures/tokenizer, written by tools/fixtures/tokenizer.py.
 enum Fixture {
-    static let folder = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fixtures/tokenizer")
+    static let folder = fixturesFolder.appendingPathComponent("tokenizer")
 
     struct EncodeCase: Decodable {
         let text: String

@@ -1,9 +1,9 @@
 import Foundation
 import Testing
 @testable import Torch
+import TestSupport
 
-private let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-    .deletingLastPathComponent().appendingPathComponent("Fixtures/safetensors")
+private let fixtures = fixturesFolder.appendingPathComponent("safetensors")
 
 @Suite struct SafetensorsTests {
     @Test func readsEveryDtypeWrittenByPython() throws {

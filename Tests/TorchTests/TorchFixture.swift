@@ -5,8 +5,7 @@ import TestSupport
 
 /// The reference data written by tools/fixtures/torch_ops.py (torch 2.11 on CPU).
 enum TorchFixture {
-    static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("Fixtures/torch_ops")
+    static let folder = fixturesFolder.appendingPathComponent("torch_ops")
 
     static func tensors(_ name: String) throws -> SafetensorsFile {
         try SafetensorsFile(path: folder.appendingPathComponent("\(name).safetensors").path)

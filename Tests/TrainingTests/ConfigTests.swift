@@ -1,9 +1,7 @@
 import Foundation
 import Testing
 @testable import Training
-
-private let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent()
+import TestSupport
 
 @Suite struct ConfigTests {
     @Test func defaultsAreTheSeeds() {
@@ -19,7 +17,7 @@ private let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().d
     @Test(arguments: [("finetune_param_defaults.yaml", 8), ("finetune_param_defaults_bs4.yaml", 4),
                       ("finetune_param_defaults_lower_vram.yaml", 2)])
     func presetsLoad(name: String, batch: Int) throws {
-        let c = try TrainConfig.load(yaml: repo.appendingPathComponent("configs/\(name)"))
+        let c = try TrainConfig.load(yaml: repositoryRoot.appendingPathComponent("configs/\(name)"))
         #expect(c.batchSize == batch)
         #expect(c.batchSize * c.gradientAccumulationSteps == 8)
     }
@@ -181,7 +179,7 @@ private let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().d
     }
 
     @Test func everyPresetLoads() throws {
-        let folder = repo.appendingPathComponent("configs")
+        let folder = repositoryRoot.appendingPathComponent("configs")
         let presets = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".yaml") }
         #expect(presets.count >= 3)
         for name in presets {

@@ -1,9 +1,9 @@
 import Foundation
 import Testing
 @testable import Training
+import TestSupport
 
-private let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .appendingPathComponent("Fixtures/tensorboard")
+private let fixtures = fixturesFolder.appendingPathComponent("tensorboard")
 
 @Suite struct TensorBoardTests {
     @Test func readsEventsWrittenByPyTorch() throws {

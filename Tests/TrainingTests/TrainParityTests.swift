@@ -5,9 +5,6 @@ import Torch
 @testable import Training
 import TestSupport
 
-private let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .appendingPathComponent("Fixtures")
-
 /// The reference trajectory of tools/fixtures/train.py (HF + PEFT, exact accumulation).
 struct TrainReference {
     let json: [String: Any]
@@ -16,7 +13,7 @@ struct TrainReference {
 
     init() throws {
         json = try JSONSerialization.jsonObject(
-            with: Data(contentsOf: fixtures.appendingPathComponent("train/expected.json"))) as! [String: Any]
+            with: Data(contentsOf: fixturesFolder.appendingPathComponent("train/expected.json"))) as! [String: Any]
         samples = (json["samples"] as! [[[String: Any]]]).map { turns in
             Sample(turns: turns.map {
                 Turn(speaker: $0["speaker"] as! Int, textIds: $0["text_ids"] as! [Int], codes: $0["codes"] as! [[Int]])
@@ -49,7 +46,7 @@ struct TrainReference {
 }
 
 func loadTinyModel() throws -> CSMForConditionalGeneration {
-    try CSMForConditionalGeneration.load(folder: fixtures.appendingPathComponent("csm/tiny"), dtype: .f32)
+    try CSMForConditionalGeneration.load(folder: fixturesFolder.appendingPathComponent("csm/tiny"), dtype: .f32)
 }
 
 /// Every bound TrainParityTests compares with the reference trajectory under, declared once, with why it holds on
@@ -79,7 +76,7 @@ func expectClose(_ got: Double, _ want: Double, rtol: Double, _ what: String) {
         let model = try loadTinyModel()
         let params: [Torch.NamedParameter]
         if kind == "lora" {
-            try PEFTAdapter.load(fixtures.appendingPathComponent("train/initial_adapter"), into: model)
+            try PEFTAdapter.load(fixturesFolder.appendingPathComponent("train/initial_adapter"), into: model)
             params = try model.loraParameters.map { ($0.name, try $0.tensor.requiresGrad(true)) }
         } else {
             params = try model.makeTrainable()
@@ -101,7 +98,7 @@ func expectClose(_ got: Double, _ want: Double, rtol: Double, _ what: String) {
             expectClose(got["grad_norm"] as! Double, w["grad_norm"]!, rtol: Tolerance.trainStep, "\(kind).step\(i + 1).grad_norm")
             expectClose(got["lr"] as! Double, w["lr"]!, rtol: Tolerance.learningRate, "\(kind).step\(i + 1).lr")
         }
-        let final = try Safetensors.read(fixtures.appendingPathComponent("train/\(finalFile)"))
+        let final = try Safetensors.read(fixturesFolder.appendingPathComponent("train/\(finalFile)"))
         var compared = 0
         for (name, tensor) in params {
             let expected = try #require(final[key(name)], "\(name) missing from \(finalFile)")

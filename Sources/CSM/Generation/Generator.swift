@@ -43,7 +43,7 @@ public struct Generator {
 
     /// Throws `promptTooLong` unless the prompt and `frames` new frames fit the backbone's positions.
     public func checkLength(_ prompt: GenerationPrompt, frames: Int) throws {
-        let limit = model.config.maxPositionEmbeddings
+        let limit = model.config.backbone.maxPositionEmbeddings
         if prompt.length + frames > limit {
             throw GenerationError.promptTooLong(prompt: prompt.length, frames: frames, limit: limit)
         }

@@ -2,6 +2,7 @@ import Foundation
 
 /// Where this process sits in a multi-process run, from the variables torchrun sets (and a SLURM
 /// script exports, see the README): `RANK`, `WORLD_SIZE`, `LOCAL_RANK`, `MASTER_ADDR`, `MASTER_PORT`.
+/// Other modules get one from `fromEnvironment`; this one (LocalLauncher) also uses the memberwise init.
 public struct DistributedEnvironment: Equatable, Sendable {
     public var rank: Int
     public var worldSize: Int
@@ -10,14 +11,6 @@ public struct DistributedEnvironment: Equatable, Sendable {
     /// Host and port of the rendezvous store, which rank 0 serves.
     public var masterAddr: String
     public var masterPort: Int
-
-    public init(rank: Int, worldSize: Int, localRank: Int, masterAddr: String, masterPort: Int) {
-        self.rank = rank
-        self.worldSize = worldSize
-        self.localRank = localRank
-        self.masterAddr = masterAddr
-        self.masterPort = masterPort
-    }
 
     public var isMain: Bool { rank == 0 }
 

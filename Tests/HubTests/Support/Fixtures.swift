@@ -39,6 +39,21 @@ func tinyRepo(commit: String = commitA, weightBytes: Int = 300_000) -> FakeHub.R
     )
 }
 
+extension FakeHub.Repo {
+    /// The LFS weights of `tinyRepo`, and the etag (their sha256) the hub serves them under.
+    var weights: Data { files["model.safetensors"]! }
+    var weightsEtag: String { FakeHub.etag(weights, lfs: true) }
+}
+
+/// Leaves `bytes` where a run of `org/tiny` that stopped mid-download left them (the blob's `.incomplete` file in
+/// `cache`), for the next run to resume from or discard. Returns the blobs folder.
+func leavePartialDownload(_ bytes: Data, etag: String, in cache: URL) throws -> URL {
+    let blobs = cache.appendingPathComponent("models--org--tiny/blobs")
+    try FileManager.default.createDirectory(at: blobs, withIntermediateDirectories: true)
+    try bytes.write(to: blobs.appendingPathComponent("\(etag).incomplete"))
+    return blobs
+}
+
 /// Every path below `folder` whose name ends with `.incomplete`.
 func incompleteFiles(under folder: URL) -> [String] {
     let walker = FileManager.default.enumerator(atPath: folder.path)
