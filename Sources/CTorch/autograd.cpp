@@ -19,6 +19,8 @@ extern "C" {
 
 int ct_set_requires_grad(ct_tensor t, int requires_grad) { CT_STATUS(t->t.requires_grad_(requires_grad != 0)) }
 int ct_backward(ct_tensor t, ct_tensor gradient, int retain_graph) {
+  // The engine asks at::getAccelerator() (so the CUDA hooks) at every backward, even a CPU one.
+  note_cuda_hooks_query();
   CT_STATUS(t->t.backward(gradient ? gradient->t : at::Tensor(), retain_graph != 0))
 }
 int ct_grad(ct_tensor t, ct_tensor *out) {

@@ -39,8 +39,15 @@ const char *ct_cpu_capability(void);
 // glibc's malloc mmap and trim thresholds in bytes (mallopt M_MMAP_THRESHOLD / M_TRIM_THRESHOLD): 1 when
 // both were set, 0 where the C library is not glibc. Swift's Glibc module does not carry malloc.h.
 int ct_set_malloc_thresholds(int mmap_threshold, int trim_threshold);
-// Loads the CUDA backend library (libtorch_cuda.so) from `libdir` if present. 0 on success.
-int ct_load_cuda(const char *libdir);
+// Loads libtorch's CUDA backend (the libtorch_cuda.so at `path`, RTLD_GLOBAL). 0 on success.
+// ATen creates its CUDA hooks once, at the first question asked of them (ct_manual_seed,
+// ct_cuda_device_count, ct_synchronize, ct_backward, any CUDA tensor): asked before this load, CUDA is
+// off for the whole process. Swift routes every such entry point through Runtime.prepareBackends().
+int ct_load_cuda(const char *path);
+// 1 once an entry point of this shim has asked ATen's CUDA hooks anything (the loader records whether
+// it came first); ct_forget_cuda_hooks_queries clears that note, for tests only.
+int ct_cuda_hooks_queried(void);
+void ct_forget_cuda_hooks_queries(void);
 int ct_cuda_device_count(void);
 int ct_mps_is_available(void);
 int ct_synchronize(int device_type, int device_index);
