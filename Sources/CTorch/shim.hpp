@@ -22,6 +22,10 @@ struct ct_tensor_s {
   at::Tensor t;
 };
 
+struct ct_generator_s {
+  at::Generator g;
+};
+
 namespace ctorch {
 
 // The message ct_last_error returns; one per thread.
