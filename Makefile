@@ -5,7 +5,7 @@ SWIFT_FLAGS ?=
 VENV := tools/.venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup build release test demo venv fixtures bench clean
+.PHONY: setup build release test demo venv fixtures bench clean cuda-companion
 
 # Debian packages + libtorch (pinned torch wheel from PyPI, or LIBTORCH=/path/to/torch).
 setup:
@@ -40,6 +40,19 @@ test: venv
 	@echo "== portability pass: ATEN_CPU_CAPABILITY=default"
 	ATEN_CPU_CAPABILITY=default $(AVX2_GEMM) $(SWIFT) test --skip-build --no-parallel $(SWIFT_FLAGS) --filter '$(PARITY)' 2>&1 \
 	  | tee .build/test-default.log; exit $${PIPESTATUS[0]}
+
+# The optional companion library that reads CUDA's caching allocator (peak GPU memory in metrics.jsonl and
+# the report; without it they say the figure is unknown). Needs a CUDA build of torch (LIBTORCH or
+# .deps/libtorch) and the CUDA runtime headers (CUDA_INCLUDE, e.g. a CUDA toolkit's or the nvidia wheel's).
+TORCH_ROOT := $(or $(LIBTORCH),$(CURDIR)/.deps/libtorch)
+CUDA_INCLUDE ?= /usr/local/cuda/include
+cuda-companion:
+	@test -f $(TORCH_ROOT)/lib/libc10_cuda.so || { echo "$(TORCH_ROOT)/lib has no libc10_cuda.so: set LIBTORCH to a CUDA build of torch"; exit 1; }
+	mkdir -p .build/release .build/debug
+	$(CXX) -std=c++20 -O2 -shared -fPIC -D_GLIBCXX_USE_CXX11_ABI=1 -isystem $(TORCH_ROOT)/include -isystem $(CUDA_INCLUDE) \
+	  tools/cuda/ctorch_cuda.cpp -o .build/release/libctorch_cuda.so -L$(TORCH_ROOT)/lib -lc10_cuda -lc10 \
+	  -Wl,-rpath,$(TORCH_ROOT)/lib
+	cp .build/release/libctorch_cuda.so .build/debug/libctorch_cuda.so
 
 demo: release
 	@scripts/demo.sh

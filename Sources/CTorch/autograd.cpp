@@ -19,6 +19,8 @@ extern "C" {
 
 int ct_set_requires_grad(ct_tensor t, int requires_grad) { CT_STATUS(t->t.requires_grad_(requires_grad != 0)) }
 int ct_backward(ct_tensor t, ct_tensor gradient, int retain_graph) {
+  // The engine asks at::getAccelerator() (so the CUDA hooks) at every backward, even a CPU one.
+  note_cuda_hooks_query();
   CT_STATUS(t->t.backward(gradient ? gradient->t : at::Tensor(), retain_graph != 0))
 }
 int ct_grad(ct_tensor t, ct_tensor *out) {
@@ -84,12 +86,49 @@ struct CheckpointBody : SwiftCallback<ct_checkpoint_fn> {
   using SwiftCallback::SwiftCallback;
   // The callee owns (and frees) the input handle.
   at::Tensor operator()(const at::Tensor &x) const { return take(fn(context, wrap(x))); }
+  // Every generator the body may draw from, and their states when forward ran it.
+  std::vector<at::Generator> generators;
+  std::vector<at::Tensor> states;
 };
+
+// The generators whose states a checkpoint keeps, as torch.utils.checkpoint's preserve_rng_state: the
+// default CPU generator, the default generator of the input's device when that is not the CPU (CUDA,
+// MPS: Context::defaultGenerator asks that backend's hooks), and any the caller names (a body that
+// draws from its own generator). Forgetting one gives the recomputation other dropout masks than
+// forward used, so gradients silently wrong: hence one list, saved and restored as a whole.
+std::vector<at::Generator> checkpoint_generators(const at::Tensor &x, const ct_generator *extra, int64_t n) {
+  std::vector<at::Generator> gens{at::detail::getDefaultCPUGenerator()};
+  if (!x.device().is_cpu()) gens.push_back(at::globalContext().defaultGenerator(x.device()));
+  for (int64_t i = 0; i < n; i++) gens.push_back(extra[i]->g);
+  std::vector<at::Generator> unique;
+  for (auto &g : gens) {
+    bool seen = false;
+    for (auto &u : unique) seen = seen || u == g;
+    if (!seen) unique.push_back(g);
+  }
+  return unique;
+}
+
+std::vector<at::Tensor> rng_states(std::vector<at::Generator> gens) {  // handles: copies share the generator
+  std::vector<at::Tensor> states;
+  for (auto &g : gens) {
+    std::lock_guard<std::mutex> lock(g.mutex());
+    states.push_back(g.get_state());
+  }
+  return states;
+}
+
+void set_rng_states(std::vector<at::Generator> gens, const std::vector<at::Tensor> &states) {
+  for (size_t i = 0; i < gens.size(); i++) {
+    std::lock_guard<std::mutex> lock(gens[i].mutex());
+    gens[i].set_state(states[i]);
+  }
+}
 
 struct Checkpoint : public torch::autograd::Function<Checkpoint> {
   static at::Tensor forward(torch::autograd::AutogradContext *ctx, const at::Tensor &x,
                             c10::intrusive_ptr<CheckpointBody> body) {
-    ctx->saved_data["rng"] = at::detail::getDefaultCPUGenerator().get_state();
+    body->states = rng_states(body->generators);
     ctx->saved_data["body"] = c10::IValue::make_capsule(body);
     ctx->save_for_backward({x});
     return (*body)(x);  // grad mode is off inside forward: nothing is recorded
@@ -99,20 +138,21 @@ struct Checkpoint : public torch::autograd::Function<Checkpoint> {
                                                  torch::autograd::variable_list grads) {
     auto body = c10::static_intrusive_pointer_cast<CheckpointBody>(ctx->saved_data["body"].toCapsule());
     at::Tensor x = ctx->get_saved_variables()[0].detach().requires_grad_(true);
-    auto gen = at::detail::getDefaultCPUGenerator();
-    at::Tensor now = gen.get_state();
-    gen.set_state(ctx->saved_data["rng"].toTensor());
+    // Rerun with forward's generator states, then put back where the generators are now (as torch's
+    // fork_rng), so the recomputation draws nothing from the rest of the step's stream.
+    std::vector<at::Tensor> now = rng_states(body->generators);
+    set_rng_states(body->generators, body->states);
     at::Tensor y;
     {
       at::AutoGradMode enable(true);
       try {
         y = (*body)(x);
       } catch (...) {
-        gen.set_state(now);
+        set_rng_states(body->generators, now);
         throw;
       }
     }
-    gen.set_state(now);
+    set_rng_states(body->generators, now);
     torch::autograd::backward({y}, {grads[0]});
     return {x.grad(), at::Tensor()};
   }
@@ -129,10 +169,14 @@ ct_tensor ct_linear_weight_on_demand(ct_tensor x, ct_weight_fn make_weight, void
   CT_TENSOR(LinearWithWeightOnDemand::apply(x->t, source, static_cast<int64_t>(scalar_type(compute_dtype))))
 }
 
-ct_tensor ct_checkpoint(ct_tensor x, ct_checkpoint_fn fn, void *context, void (*release)(void *context)) {
+ct_tensor ct_checkpoint(ct_tensor x, ct_checkpoint_fn fn, void *context, void (*release)(void *context),
+                        const ct_generator *generators, int64_t n_generators) {
   // Owned from here on, so `release` runs exactly once whatever happens below.
   auto body = c10::make_intrusive<CheckpointBody>(fn, context, release);
-  CT_TENSOR(Checkpoint::apply(x->t, body))
+  CT_GUARD(nullptr, {
+    body->generators = checkpoint_generators(x->t, generators, n_generators);
+    return wrap(Checkpoint::apply(x->t, body));
+  })
 }
 
 }  // extern "C"

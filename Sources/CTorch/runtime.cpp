@@ -11,6 +11,7 @@
 #include <ATen/detail/CUDAHooksInterface.h>
 #include <c10/core/GradMode.h>
 
+#include <atomic>
 #include <dlfcn.h>
 #if defined(__GLIBC__)
 #include <malloc.h>
@@ -19,6 +20,24 @@
 thread_local std::string ctorch::last_error;
 
 using ctorch::last_error;
+
+namespace {
+// ATen creates its CUDA hooks once, at the first question asked of them; asked before libtorch_cuda.so
+// is loaded, they are the CPU-only stub for the rest of the process. Every entry point here that asks
+// goes through cuda_hooks()/has_cuda(), which note it, so the loader can tell whether it came first.
+std::atomic<bool> cuda_hooks_queried{false};
+
+const at::CUDAHooksInterface &cuda_hooks() {
+  cuda_hooks_queried = true;
+  return at::detail::getCUDAHooks();
+}
+bool has_cuda() {
+  cuda_hooks_queried = true;
+  return at::globalContext().hasCUDA();
+}
+}  // namespace
+
+void ctorch::note_cuda_hooks_query() { cuda_hooks_queried = true; }
 
 extern "C" {
 
@@ -32,9 +51,9 @@ void ct_manual_seed(uint64_t seed) {
     std::lock_guard<std::mutex> lock(gen.mutex());
     gen.set_current_seed(seed);
   }
-  if (at::globalContext().hasCUDA()) {
-    for (int i = 0; i < at::detail::getCUDAHooks().getNumGPUs(); i++) {
-      auto g = at::detail::getCUDAHooks().getDefaultGenerator(static_cast<c10::DeviceIndex>(i));
+  if (has_cuda()) {
+    for (int i = 0; i < cuda_hooks().getNumGPUs(); i++) {
+      auto g = cuda_hooks().getDefaultGenerator(static_cast<c10::DeviceIndex>(i));
       std::lock_guard<std::mutex> lock(g.mutex());
       g.set_current_seed(seed);
     }
@@ -53,21 +72,20 @@ int ct_set_malloc_thresholds(int mmap_threshold, int trim_threshold) {
   return 0;
 #endif
 }
-int ct_load_cuda(const char *libdir) {
-  std::string path = std::string(libdir) + "/libtorch_cuda.so";
-  if (dlopen(path.c_str(), RTLD_NOW | RTLD_GLOBAL) == nullptr) {
+int ct_load_cuda(const char *path) {
+  if (dlopen(path, RTLD_NOW | RTLD_GLOBAL) == nullptr) {
     const char *msg = dlerror();
-    last_error = msg ? msg : ("cannot load " + path);
+    last_error = msg ? msg : (std::string("cannot load ") + path);
     return -1;
   }
   return 0;
 }
-int ct_cuda_device_count(void) {
-  CT_GUARD(0, return at::globalContext().hasCUDA() ? at::detail::getCUDAHooks().getNumGPUs() : 0;)
-}
+int ct_cuda_hooks_queried(void) { return cuda_hooks_queried ? 1 : 0; }
+void ct_forget_cuda_hooks_queries(void) { cuda_hooks_queried = false; }
+int ct_cuda_device_count(void) { CT_GUARD(0, return has_cuda() ? cuda_hooks().getNumGPUs() : 0;) }
 int ct_mps_is_available(void) { CT_GUARD(0, return at::globalContext().hasMPS() ? 1 : 0;) }
 int ct_synchronize(int device_type, int device_index) {
-  CT_STATUS(if (device_type == CT_CUDA) at::detail::getCUDAHooks().deviceSynchronize(
+  CT_STATUS(if (device_type == CT_CUDA) cuda_hooks().deviceSynchronize(
                 static_cast<c10::DeviceIndex>(device_index)))
 }
 int ct_is_grad_enabled(void) { return c10::GradMode::is_enabled() ? 1 : 0; }

@@ -22,10 +22,18 @@ struct ct_tensor_s {
   at::Tensor t;
 };
 
+struct ct_generator_s {
+  at::Generator g;
+};
+
 namespace ctorch {
 
 // The message ct_last_error returns; one per thread.
 extern thread_local std::string last_error;
+
+// Notes that an entry point asks ATen's CUDA hooks something (directly, or inside ATen as the autograd
+// engine does at every backward): see ct_cuda_hooks_queried. Defined in runtime.cpp.
+void note_cuda_hooks_query();
 
 inline ct_tensor wrap(at::Tensor t) { return new ct_tensor_s{std::move(t)}; }
 
@@ -79,7 +87,9 @@ inline int dtype_code(at::ScalarType s) {
 inline at::Device device(int type, int index) {
   switch (type) {
     case CT_CPU: return at::Device(at::kCPU);
-    case CT_CUDA: return at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(index));
+    case CT_CUDA:
+      note_cuda_hooks_query();  // a CUDA tensor initialises the CUDA backend through its hooks
+      return at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(index));
     case CT_MPS: return at::Device(at::kMPS, static_cast<c10::DeviceIndex>(index));
   }
   throw std::invalid_argument("unknown device type " + std::to_string(type));

@@ -3,6 +3,8 @@
 // exceptions through ct_last_error.
 #include "shim.hpp"
 
+#include <ATen/CPUGeneratorImpl.h>
+
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -322,6 +324,14 @@ int ct_addcmul_(ct_tensor t, ct_tensor a, ct_tensor b, double value) { CT_STATUS
 int ct_addcdiv_(ct_tensor t, ct_tensor a, ct_tensor b, double value) { CT_STATUS(t->t.addcdiv_(a->t, b->t, value)) }
 int ct_uniform_(ct_tensor t, double from, double to) { CT_STATUS(t->t.uniform_(from, to)) }
 int ct_normal_(ct_tensor t, double mean, double std) { CT_STATUS(t->t.normal_(mean, std)) }
+int ct_bernoulli_(ct_tensor t, double p, ct_generator gen) {
+  CT_STATUS(t->t.bernoulli_(p, gen ? std::optional<at::Generator>(gen->g) : std::nullopt))
+}
+
+ct_generator ct_generator_new(uint64_t seed) {
+  CT_GUARD(nullptr, return new ct_generator_s{at::make_generator<at::CPUGeneratorImpl>(seed)};)
+}
+void ct_generator_free(ct_generator g) { delete g; }
 int ct_clamp_(ct_tensor t, double min, double max) { CT_STATUS(t->t.clamp_(min, max)) }
 ct_tensor ct_addmm(ct_tensor input, ct_tensor mat1, ct_tensor mat2, double beta, double alpha) {
   CT_TENSOR(at::addmm(input->t, mat1->t, mat2->t, beta, alpha))

@@ -1,5 +1,6 @@
 import Foundation
 import Mimi
+import Torch
 import Tokenizer
 
 /// The CSM chat template's turn text, from the model folder's `tokenizer.json` + token names.
@@ -27,8 +28,8 @@ public struct MimiSegmentEncoder: SegmentEncoder {
 
     public init(model: MimiModel) { self.model = model }
 
-    /// The codec of a CSM checkpoint folder (or a standalone Mimi folder), on the CPU.
-    public init(folder: URL) throws { model = try MimiModel.load(folder: folder) }
+    /// The codec of a CSM checkpoint folder (or a standalone Mimi folder), on `device`.
+    public init(folder: URL, device: Device = .cpu) throws { model = try MimiModel.load(folder: folder, device: device) }
 
     public var numCodebooks: Int { model.numCodebooks }
     public func frames(forSamples samples: Int) -> Int { model.encodedLength(samples) }

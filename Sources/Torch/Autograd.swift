@@ -13,6 +13,7 @@ extension Tensor {
 
     /// Back-propagates from this (scalar) tensor, accumulating into the leaves' `.grad`.
     public func backward(_ gradient: Tensor? = nil, retainGraph: Bool = false) throws {
+        Runtime.prepareBackends()  // the autograd engine asks ATen's CUDA hooks at every backward
         try check(ct_backward(handle, gradient?.handle, retainGraph ? 1 : 0))
     }
 

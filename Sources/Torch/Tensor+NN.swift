@@ -59,4 +59,14 @@ extension Tensor {
         if p == 0 || !training { return self }
         return try wrap(ct_dropout(handle, p, 1))
     }
+
+    /// Dropout whose mask is drawn from `generator` instead of the default one (inverted dropout, as
+    /// `dropout`: kept elements scaled by 1/(1-p)). Inside `checkpoint`, name the generator in
+    /// `preserving:` so the recomputation draws the same mask.
+    public func dropout(_ p: Double, training: Bool, generator: TorchGenerator) throws -> Tensor {
+        if p == 0 || !training { return self }
+        let keep = try Tensor.empty(shape, dtype: dtype, device: device)
+        try withExtendedLifetime(generator) { try check(ct_bernoulli_(keep.handle, 1 - p, generator.handle)) }
+        return try self * keep * (1 / (1 - p))
+    }
 }

@@ -95,12 +95,22 @@ public struct TrainingReport {
         cards += [
             ("time in steps", duration(seconds)),  // without checkpoints and samples
             ("mean tokens/s", throughput.isEmpty ? "–" : Ticks.plain((throughput.reduce(0, +) / Double(throughput.count)).rounded())),
-            ("peak memory", metrics.values("peak_memory_mb").max().map { "\(Ticks.plain($0.rounded())) MB" } ?? "–"),
-            ("samples generated", "\(samples.count)"),
-        ]
+        ] + Self.peakMemoryCards(metrics) + [("samples generated", "\(samples.count)")]
         return "<div class=\"cards\">" + cards.map {
             "<div class=\"card\"><div class=\"k\">\(HTML.escape($0.0))</div><div class=\"v\">\(HTML.escape($0.1))</div></div>"
         }.joined() + "</div>"
+    }
+
+    /// One card per memory figure the run recorded, labelled for what it measured: "peak GPU memory"
+    /// (the device allocator) and "peak RSS" (host memory). Runs before these keys had `peak_memory_mb`,
+    /// which was host RSS.
+    static func peakMemoryCards(_ metrics: ReportMetrics) -> [(String, String)] {
+        func card(_ label: String, _ keys: [String]) -> (String, String)? {
+            keys.lazy.compactMap { metrics.values($0).max() }.first.map { (label, "\(Ticks.plain($0.rounded())) MB") }
+        }
+        let cards = [card("peak GPU memory", ["peak_gpu_memory_mb"]), card("peak RSS", ["peak_rss_mb", "peak_memory_mb"])]
+            .compactMap { $0 }
+        return cards.isEmpty ? [("peak memory", "–")] : cards
     }
 
     static let trainColor = "#2563eb", validationColor = "#dc2626"

@@ -48,7 +48,7 @@ extension TrainConfig {
         public let tokenBudget = Setting("token_budget", default: 0, help: "Length-bucketed batches of at most this many positions; 0: fixed --batch_size.")
         public let numContextTurns = Setting<Int?>("num_context_turns", default: nil, help: "Use at most this many context turns per sample.", unset: "as preprocessed")
         public let resume = Setting("resume", default: false, help: "Continue from the latest checkpoint in --output_dir.")
-        public let device = Setting("device", default: "auto", help: "auto, cpu, cuda, cuda:N or mps.")
+        public let device = Setting("device", default: "auto", help: "auto, cpu, cuda, cuda:N or mps (auto: CUDA, then MPS, then the CPU).")
         public let threads = Setting("threads", default: 0, help: "CPU threads for libtorch; 0: all cores.")
         public let logEvery = Setting("log_every", default: 1, help: "Accepted for configs that set it; every step is logged.")
         public let ddpTimeout = Setting("ddp_timeout", default: 1800.0, help: "Seconds a multi-process run waits for a peer (rendezvous, a collective) before failing; transformers' ddp_timeout.")

@@ -155,6 +155,10 @@ public final class Trainer {
             + "\(state.totalSteps) steps; trainable parameters: \(parameters.reduce(0) { $0 + $1.tensor.count })"
             + (distributed.map { " on \($0.worldSize) ranks (Gloo), gradients averaged \(gradientSync!)" } ?? ""))
 
+        if model.device != .cpu, isMain, let note = Runtime.peakMemory(on: model.device).note {
+            io.log("[train] peak GPU memory not recorded: \(note); metrics.jsonl has host RSS only (peak_rss_mb)")
+        }
+
         var lastCheckpoint = Checkpoint.latest(in: outputDir)?.path
         var epochBatches = order(state.epoch)
         while state.globalStep < state.totalSteps {
@@ -180,8 +184,8 @@ public final class Trainer {
                 "step": state.globalStep, "epoch": epoch, "loss": result.loss, "backbone_loss": result.backbone,
                 "depth_loss": result.depth, "lr": state.lastLR, "grad_norm": result.gradNorm,
                 "tokens_per_s": Double(result.positions) / seconds, "s_per_step": seconds,
-                "peak_memory_mb": peakMemoryMB(),
             ]
+            row.merge(peakMemoryColumns(device: model.device)) { $1 }
             if let v = try validateIfDue() {
                 row["val_loss"] = v.loss
                 row["val_backbone_loss"] = v.backboneLoss
@@ -372,9 +376,18 @@ func gradNorm(_ parameters: [Tensor]) throws -> Double {
     return norms.isEmpty ? 0 : try Tensor.stack(norms).norm(2).item()
 }
 
-/// Peak resident memory of this process, in MB.
-func peakMemoryMB() -> Double {
-    Double(Runtime.peakResidentBytes ?? 0) / 1_048_576
+/// The peak memory columns of a metrics row, each named for what it measures: `peak_rss_mb` (host RSS,
+/// always), and on a GPU `peak_gpu_memory_mb` (the device allocator's peak) when it can be read. Host RSS
+/// is never recorded under a GPU name.
+func peakMemoryColumns(device: Device) -> [String: Double] {
+    var columns: [String: Double] = [:]
+    let host = Runtime.peakMemory(on: .cpu)
+    if let mb = host.megabytes { columns[host.metricsKey] = mb }
+    if device != .cpu {
+        let gpu = Runtime.peakMemory(on: device)
+        if let mb = gpu.megabytes { columns[gpu.metricsKey] = mb }
+    }
+    return columns
 }
 
 extension Sample {

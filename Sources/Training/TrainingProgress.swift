@@ -23,7 +23,9 @@ final class TrainingProgress {
         }
         var text = "step \(step)/\(total) loss \(f("loss", "%.4f")) (bb \(f("backbone_loss", "%.3f")) dd \(f("depth_loss", "%.3f")))"
             + " lr \(f("lr", "%.2e")) \(f("tokens_per_s", "%.0f")) tok/s \(f("s_per_step", "%.2f")) s/step"
-            + " ETA \(ProgressBar.clock(eta)) mem \(f("peak_memory_mb", "%.0f")) MB"
+            + " ETA \(ProgressBar.clock(eta))"
+            + (row["peak_gpu_memory_mb"] != nil ? " gpu \(f("peak_gpu_memory_mb", "%.0f")) MB" : "")
+            + " rss \(f("peak_rss_mb", "%.0f")) MB"
         if let v = row["val_loss"] as? Double { text += String(format: " val %.4f", v) }
         bar.update(fraction: Double(step) / Double(max(total, 1)), text: text, line: "[train] \(text)")
     }

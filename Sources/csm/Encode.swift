@@ -24,18 +24,10 @@ struct Encode: ParsableCommand {
     @Option(help: "Audio file to encode.")
     var input: String
 
-    @Option(help: "auto, cpu, cuda, cuda:N or mps.")
-    var device: String = "cpu"
-
-    @Option(help: "libtorch intra-op threads (default: libtorch's choice).")
-    var threads: Int?
+    @OptionGroup var placement: DeviceOptions
 
     func run() throws {
-        if let threads {
-            guard threads > 0 else { throw ValidationError("--threads must be positive") }
-            Runtime.threads = threads
-        }
-        let device = try Device.parse(self.device)
+        let device = try placement.resolve()
         let folder = try ModelLocator.resolve(modelId)
         let model = try MimiModel.load(folder: folder, device: device)
         let samples = try AudioFile.loadMono(URL(fileURLWithPath: input), sampleRate: model.config.samplingRate)

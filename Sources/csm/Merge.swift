@@ -25,12 +25,16 @@ struct Merge: ParsableCommand {
     @Option(help: "Folder to write the merged model to.")
     var output: String
 
+    /// Where W + (alpha/r)·B·A is computed (in float32 whatever the device; the file holds the same dtype).
+    @OptionGroup var placement: DeviceOptions
+
     func run() throws {
+        let device = try placement.resolve()
         let base = try ModelLocator.resolve(modelId)
         let out = URL(fileURLWithPath: output)
         try OutputPath.checkFolder(output, flag: "--output", notSameAs: base, what: "the base model folder")
-        // Stored dtype, on the CPU: the merge is exact arithmetic, no speed needed.
-        let model = try CSMForConditionalGeneration.load(folder: base, device: .cpu)
+        // Stored dtype, on --device; written back from there.
+        let model = try CSMForConditionalGeneration.load(folder: base, device: device)
         let lora = try PEFTAdapter.load(URL(fileURLWithPath: adapter), into: model)
         let merged = model.loraAdapters.count
         try model.mergeLoRA()

@@ -46,20 +46,20 @@ struct Preprocess: ParsableCommand {
     @Flag(help: "Replace an earlier run in --output_path made with other arguments or another model.")
     var overwrite = false
 
-    @Option(help: "CPU threads for libtorch (default: libtorch's choice).")
-    var threads: Int?
+    /// The Mimi codec encodes on this device.
+    @OptionGroup var placement: DeviceOptions
 
     func run() throws {
-        if let threads { Runtime.threads = threads }
         let started = Date()
         let options = PreprocessOptions(inputPath: inputPath, modelId: modelId, numContextTurns: numContextTurns,
                                         maxAudioSeconds: maxAudioSeconds, minAudioSeconds: minAudioSeconds,
                                         textMaxLength: textMaxLength)
         try options.validate()
+        let device = try placement.resolve()
         let folder = try ModelLocator.resolve(modelId)
         let preprocessor = Preprocessor(options: options, fingerprint: try Fingerprint.of(modelFolder: folder),
                                         tokenizer: try CSMTurnText(folder: folder),
-                                        codec: try MimiSegmentEncoder(folder: folder))
+                                        codec: try MimiSegmentEncoder(folder: folder, device: device))
         let report = try preprocessor.run(output: URL(fileURLWithPath: outputPath), overwrite: overwrite)
         print(report.summary(output: outputPath, contextTurns: numContextTurns,
                              seconds: Date().timeIntervalSince(started)))

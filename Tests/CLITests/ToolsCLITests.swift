@@ -248,4 +248,52 @@ import Torch
         try CLI.fail([command, "--model_id", model] + args, mentioning: ["model folder '\(model)' does not exist"])
         #expect(!FileManager.default.fileExists(atPath: root.path), "\(command) wrote something: \((try? FileManager.default.subpathsOfDirectory(atPath: root.path)) ?? [])")
     }
+
+    /// The subcommands that never touch libtorch, so have no device to choose: tokenize (a pure-Swift
+    /// tokenizer). Every other one takes `--device` with the default `auto`, and `--threads`.
+    static let withoutDevice: Set<String> = ["tokenize"]
+
+    /// The subcommands `csm --help` lists (CSM.swift's `subcommands`), without `help`.
+    static func subcommands() throws -> [String] {
+        let help = try CLI.succeed(["--help"]).stdout
+        let lines = help.components(separatedBy: "\n")
+        guard let start = lines.firstIndex(where: { $0.hasPrefix("SUBCOMMANDS:") }) else { return [] }
+        // A name starts its line after two spaces; its abstract may wrap onto further, deeper-indented lines.
+        return lines[(start + 1)...].prefix { $0.hasPrefix("  ") }
+            .filter { !$0.hasPrefix("   ") }
+            .compactMap { $0.split(separator: " ").first.map(String.init) }
+            .filter { $0 != "help" }
+    }
+
+    /// The text `--help` gives one option: its line and the indented lines that continue it.
+    static func optionHelp(_ help: String, _ option: String) -> String? {
+        let lines = help.components(separatedBy: "\n")
+        guard let i = lines.firstIndex(where: {
+            $0.trimmingCharacters(in: .whitespaces).hasPrefix(option + " ")
+                || $0.trimmingCharacters(in: .whitespaces).hasPrefix(option + ",")
+                || $0.contains(", " + option + " ")
+        }) else { return nil }
+        let continued = lines[(i + 1)...].prefix { line in
+            let text = line.trimmingCharacters(in: .whitespaces)
+            return !text.isEmpty && !text.hasPrefix("-") && line.hasPrefix(String(repeating: " ", count: 8))
+        }
+        return ([lines[i]] + continued).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
+    }
+
+    @Test func everySubcommandTakesTheSameDeviceOption() throws {
+        let names = try Self.subcommands()
+        #expect(Set(names).isSuperset(of: ["preprocess", "train", "generate", "merge", "eval", "tokenize", "encode"]),
+                "\(names)")
+        for name in names where !Self.withoutDevice.contains(name) {
+            let help = try CLI.succeed([name, "--help"]).stdout
+            let device = Self.optionHelp(help, "--device")
+            #expect(device?.contains("(default: auto)") == true, "csm \(name) --help: --device \(device ?? "missing")")
+            #expect(device.map { text in ["cpu", "cuda", "cuda:N", "mps"].allSatisfy(text.contains) } == true,
+                    "csm \(name) --help: \(device ?? "")")
+            #expect(Self.optionHelp(help, "--threads") != nil, "csm \(name) --help has no --threads")
+        }
+        for name in Self.withoutDevice {
+            #expect(Self.optionHelp(try CLI.succeed([name, "--help"]).stdout, "--device") == nil)
+        }
+    }
 }

@@ -33,7 +33,7 @@ struct ReportFixture {
             var row: [String: Any] = [
                 "step": step, "epoch": s / 20, "backbone_loss": 4.2 * exp(-s / 25) + 0.8, "depth_loss": 3.9 * exp(-s / 30) + 1.1,
                 "lr": 2e-4 * min(s / 5, (Double(steps) - s + 1) / Double(steps - 4)), "grad_norm": 2.5 / sqrt(s),
-                "tokens_per_s": 900 + 40 * sin(s), "s_per_step": 0.5, "peak_memory_mb": 300 + s,
+                "tokens_per_s": 900 + 40 * sin(s), "s_per_step": 0.5, "peak_rss_mb": 300 + s,
             ]
             row["loss"] = (row["backbone_loss"] as! Double) + (row["depth_loss"] as! Double)
             if valEvery > 0, step % valEvery == 0 {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Training
+import Torch
 
 @Suite struct SVGChartTests {
     /// Default geometry: plot x 58…506, y 212 (bottom) … 30 (top); y range padded by 5 % each side.
@@ -117,5 +118,26 @@ import Testing
         #expect(wavSeconds(url) == 0.75)
         try Data("RIFF....WAVEjunk".utf8).write(to: url)
         #expect(wavSeconds(url) == nil)
+    }
+
+    /// Memory cards say what was measured: host RSS as "peak RSS", the GPU allocator's peak as "peak GPU
+    /// memory"; metrics written on the CPU carry host RSS under peak_rss_mb only.
+    @Test func peakMemoryIsLabelledForWhatItMeasured() throws {
+        #expect(Array(peakMemoryColumns(device: .cpu).keys) == ["peak_rss_mb"])
+        if Runtime.peakMemory(on: .cuda(0)).bytes == nil {
+            // No companion library: a GPU run records no GPU figure rather than host RSS under its name.
+            #expect(Array(peakMemoryColumns(device: .cuda(0)).keys) == ["peak_rss_mb"])
+        }
+        let host = TrainingReport.peakMemoryCards(ReportMetrics(rows: [["step": 1, "peak_rss_mb": 812.0]]))
+        #expect(host.map(\.0) == ["peak RSS"] && host.map(\.1) == ["812 MB"])
+        let gpu = TrainingReport.peakMemoryCards(ReportMetrics(rows: [["step": 1, "peak_rss_mb": 812.0, "peak_gpu_memory_mb": 3000.0]]))
+        #expect(gpu.map(\.0) == ["peak GPU memory", "peak RSS"])
+        // Older runs' peak_memory_mb was host RSS.
+        #expect(TrainingReport.peakMemoryCards(ReportMetrics(rows: [["step": 1, "peak_memory_mb": 5.0]])).map(\.0) == ["peak RSS"])
+
+        let f = try ReportFixture()
+        defer { f.remove() }
+        let html = try String(contentsOf: TrainingReport(config: f.config).write(), encoding: .utf8)
+        #expect(html.contains("peak RSS") && !html.contains("peak GPU memory"))
     }
 }

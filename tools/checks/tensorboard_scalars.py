@@ -8,7 +8,7 @@ against OUTPUT/metrics.jsonl.
   must account for the whole file) and starts with `file_version: "brain.Event:2"`.
 - `EventAccumulator` (tensorboard.backend.event_processing.event_accumulator, all scalars kept) sees tag
   `train/<key>` for every float-valued key of metrics.jsonl except `step` (epoch, loss, backbone_loss, depth_loss, lr,
-  grad_norm, tokens_per_s, s_per_step, peak_memory_mb, val_* when present), at exactly the steps whose rows have that
+  grad_norm, tokens_per_s, s_per_step, peak_rss_mb, peak_gpu_memory_mb on a GPU, val_* when present), at exactly the steps whose rows have that
   key, and no other tag; each value equals the JSON value rounded to float32 (TensorBoard's simple_value is a float),
   bit for bit.
 

@@ -18,6 +18,8 @@ extern "C" {
 #endif
 
 typedef struct ct_tensor_s *ct_tensor;
+// A random generator of libtorch's (at::Generator), for draws that must not touch the default one.
+typedef struct ct_generator_s *ct_generator;
 
 enum {
   CT_F32 = 0, CT_F16 = 1, CT_BF16 = 2, CT_I64 = 3, CT_I32 = 4, CT_I16 = 5, CT_U8 = 6,
@@ -39,8 +41,15 @@ const char *ct_cpu_capability(void);
 // glibc's malloc mmap and trim thresholds in bytes (mallopt M_MMAP_THRESHOLD / M_TRIM_THRESHOLD): 1 when
 // both were set, 0 where the C library is not glibc. Swift's Glibc module does not carry malloc.h.
 int ct_set_malloc_thresholds(int mmap_threshold, int trim_threshold);
-// Loads the CUDA backend library (libtorch_cuda.so) from `libdir` if present. 0 on success.
-int ct_load_cuda(const char *libdir);
+// Loads libtorch's CUDA backend (the libtorch_cuda.so at `path`, RTLD_GLOBAL). 0 on success.
+// ATen creates its CUDA hooks once, at the first question asked of them (ct_manual_seed,
+// ct_cuda_device_count, ct_synchronize, ct_backward, any CUDA tensor): asked before this load, CUDA is
+// off for the whole process. Swift routes every such entry point through Runtime.prepareBackends().
+int ct_load_cuda(const char *path);
+// 1 once an entry point of this shim has asked ATen's CUDA hooks anything (the loader records whether
+// it came first); ct_forget_cuda_hooks_queries clears that note, for tests only.
+int ct_cuda_hooks_queried(void);
+void ct_forget_cuda_hooks_queries(void);
 int ct_cuda_device_count(void);
 int ct_mps_is_available(void);
 int ct_synchronize(int device_type, int device_index);
@@ -187,6 +196,12 @@ int ct_addcmul_(ct_tensor t, ct_tensor a, ct_tensor b, double value);
 int ct_addcdiv_(ct_tensor t, ct_tensor a, ct_tensor b, double value);
 int ct_uniform_(ct_tensor t, double from, double to);
 int ct_normal_(ct_tensor t, double mean, double std);
+// Each element 1 with probability p, else 0, drawn from `gen` (optional: NULL is the default generator
+// of t's device).
+int ct_bernoulli_(ct_tensor t, double p, ct_generator gen);
+// A CPU generator of its own (at::make_generator<CPUGeneratorImpl>(seed)); free with ct_generator_free.
+ct_generator ct_generator_new(uint64_t seed);
+void ct_generator_free(ct_generator g);
 int ct_clamp_(ct_tensor t, double min, double max);
 
 // ---- matmul, quantization, memory, optimizer ------------------------------------------------------
@@ -221,13 +236,16 @@ int ct_set_grad(ct_tensor t, ct_tensor grad /* optional: NULL clears */);
 typedef ct_tensor (*ct_weight_fn)(void *context);
 ct_tensor ct_linear_weight_on_demand(ct_tensor x, ct_weight_fn make_weight, void *context,
                                      void (*release)(void *context), int compute_dtype);
-// Activation checkpointing (torch.utils.checkpoint, reentrant): fn(context, x) runs without keeping its
-// activations; backward runs it again with grad enabled and the default CPU generator as it was (so
-// dropout draws the same masks) and backpropagates through the recomputed graph, which accumulates the
-// gradients of the parameters fn uses. fn returns a new handle, or NULL after ct_fail(message).
-// release(context) runs once the graph no longer needs fn.
+// Activation checkpointing (torch.utils.checkpoint, reentrant, preserve_rng_state): fn(context, x) runs
+// without keeping its activations; backward runs it again with grad enabled and every generator fn may
+// draw from as forward found it (so dropout draws the same masks), then backpropagates through the
+// recomputed graph, which accumulates the gradients of the parameters fn uses. Those generators: the
+// default CPU one, the default one of x's device (CUDA, MPS), and the n `generators` given (optional).
+// fn returns a new handle, or NULL after ct_fail(message). release(context) runs once the graph no
+// longer needs fn.
 typedef ct_tensor (*ct_checkpoint_fn)(void *context, ct_tensor x);
-ct_tensor ct_checkpoint(ct_tensor x, ct_checkpoint_fn fn, void *context, void (*release)(void *context));
+ct_tensor ct_checkpoint(ct_tensor x, ct_checkpoint_fn fn, void *context, void (*release)(void *context),
+                        const ct_generator *generators, int64_t n_generators);
 
 // ==== distributed: c10d (distributed.cpp, Sources/Torch/Distributed) ============================
 // libtorch's own distributed engine: a TCPStore rendezvous, a ProcessGroup with the Gloo backend,
