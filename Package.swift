@@ -73,6 +73,7 @@ let package = Package(
                 "Training",
                 "Audio",
                 "Mimi",
+                "ConsoleProgress",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -63,6 +63,16 @@ public final class ProgressBar {
         }
     }
 
+    /// A line that is not progress (an event worth its own line): on a terminal written above the bar, which the
+    /// next `update` redraws; otherwise a plain line; nothing when silent.
+    public func note(_ line: String) {
+        switch mode {
+        case .bar: ProgressBar.write("\r\u{1B}[2K" + line + "\n")
+        case .lines: log(line)
+        case .silent: break
+        }
+    }
+
     /// Ends the display: on a terminal `summary` replaces the bar (without one the bar stays); otherwise `summary`
     /// is the last line.
     public func finish(_ summary: String? = nil) {

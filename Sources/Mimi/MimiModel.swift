@@ -84,18 +84,22 @@ public final class MimiModel {
 
     /// Audio (batch, channels, frames · frameSize) of `codes` (batch, k, frames), as HF `MimiModel.decode`.
     public func decode(_ codes: Tensor) throws -> Tensor {
+        try checkCodes(codes)
+        return try withNoGrad {
+            let latents = try quantizer.decode(codes.to(device, dtype: .i64))
+            let steps = try upsample.map { try $0(latents) } ?? latents
+            let hidden = try decoderTransformer(steps.transpose(1, 2)).transpose(1, 2)
+            return try decoder(hidden)
+        }
+    }
+
+    func checkCodes(_ codes: Tensor) throws {
         guard codes.rank == 3, codes.size(1) >= 1, codes.size(1) <= config.numQuantizers, codes.size(2) > 0 else {
             throw MimiError.badInput("codes must be (batch, 1...\(config.numQuantizers) codebooks, frames > 0), got \(codes.shape)")
         }
         let (low, high) = (try codes.min().itemInt(), try codes.max().itemInt())
         guard low >= 0, high < config.codebookSize else {
             throw MimiError.badInput("codes must lie in 0..<\(config.codebookSize), found \(low)...\(high)")
-        }
-        return try withNoGrad {
-            let latents = try quantizer.decode(codes.to(device, dtype: .i64))
-            let steps = try upsample.map { try $0(latents) } ?? latents
-            let hidden = try decoderTransformer(steps.transpose(1, 2)).transpose(1, 2)
-            return try decoder(hidden)
         }
     }
 

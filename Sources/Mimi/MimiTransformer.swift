@@ -36,8 +36,13 @@ struct MimiRotaryEmbedding {
     }
 
     /// (cos, sin), each (time, headDim).
-    func callAsFunction(positions: Int) throws -> (cos: Tensor, sin: Tensor) {
-        let freqs = try Tensor.arange(positions, dtype: .f32, device: invFreq.device).unsqueeze(1) * invFreq.unsqueeze(0)
+    func callAsFunction(positions: Int) throws -> (cos: Tensor, sin: Tensor) { try self(positions: 0..<positions) }
+
+    /// (cos, sin) of `positions` only (a stream's later steps): the same values as those rows of the whole range.
+    func callAsFunction(positions: Range<Int>) throws -> (cos: Tensor, sin: Tensor) {
+        let steps = try Tensor.arange(Double(positions.lowerBound), Double(positions.upperBound), dtype: .f32,
+                                      device: invFreq.device)
+        let freqs = try steps.unsqueeze(1) * invFreq.unsqueeze(0)
         let emb = try Tensor.cat([freqs, freqs], dim: -1)
         return (try emb.cos(), try emb.sin())
     }
@@ -66,8 +71,10 @@ final class MimiAttention {
         oProj = try Linear(vb.pp("o_proj"), inFeatures: numHeads * headDim, outFeatures: hidden, bias: bias)
     }
 
-    /// `x` (batch, time, hidden); `mask` (time, time) bool, true = attend.
-    func callAsFunction(_ x: Tensor, rope: (cos: Tensor, sin: Tensor), mask: Tensor) throws -> Tensor {
+    /// `x` (batch, time, hidden); `mask` (time, cached + time) bool, true = attend. With `cache` (a stream), the
+    /// keys and values of earlier chunks come first and this chunk's are appended; trimming it is the caller's.
+    func callAsFunction(_ x: Tensor, rope: (cos: Tensor, sin: Tensor), mask: Tensor,
+                        cache: MimiAttentionCache? = nil) throws -> Tensor {
         let (batch, time) = (x.size(0), x.size(1))
         func heads(_ t: Tensor, _ n: Int) throws -> Tensor { try t.view([batch, time, n, headDim]).transpose(1, 2) }
         var q = try heads(qProj(x), numHeads)
@@ -75,6 +82,14 @@ final class MimiAttention {
         var v = try heads(vProj(x), numKeyValueHeads)
         q = try applyRotary(q, cos: rope.cos, sin: rope.sin)
         k = try applyRotary(k, cos: rope.cos, sin: rope.sin)
+        if let cache {
+            // Keys are cached rotated (their positions are absolute) and before repeat_kv (fewer heads to keep).
+            if let keys = cache.keys, let values = cache.values {
+                k = try Tensor.cat([keys, k], dim: 2)
+                v = try Tensor.cat([values, v], dim: 2)
+            }
+            (cache.keys, cache.values) = (k, v)
+        }
         if numKeyValueHeads != numHeads {  // HF repeat_kv: each kv head serves consecutive query heads
             k = try k.repeatInterleave(numHeads / numKeyValueHeads, dim: 1)
             v = try v.repeatInterleave(numHeads / numKeyValueHeads, dim: 1)
@@ -116,8 +131,9 @@ final class MimiTransformerLayer {
         mlpLayerScale = try vb.pp("mlp_layer_scale").get("scale", shape: [hidden])
     }
 
-    func callAsFunction(_ x: Tensor, rope: (cos: Tensor, sin: Tensor), mask: Tensor) throws -> Tensor {
-        let h = try x + selfAttnLayerScale * selfAttn(inputLayernorm(x), rope: rope, mask: mask)
+    func callAsFunction(_ x: Tensor, rope: (cos: Tensor, sin: Tensor), mask: Tensor,
+                        cache: MimiAttentionCache? = nil) throws -> Tensor {
+        let h = try x + selfAttnLayerScale * selfAttn(inputLayernorm(x), rope: rope, mask: mask, cache: cache)
         return try h + mlpLayerScale * mlp(postAttentionLayernorm(h))
     }
 }
@@ -141,8 +157,16 @@ final class MimiTransformerModel {
 
     /// (time, time) bool: query q sees key k when q − window < k ≤ q (HF `sliding_window_overlay` ∧ causal).
     static func slidingWindowCausalMask(time: Int, window: Int, device: Device = .cpu) throws -> Tensor {
-        let q = try Tensor.arange(time, device: device).unsqueeze(1)
-        let k = try Tensor.arange(time, device: device).unsqueeze(0)
+        try slidingWindowCausalMask(queries: 0..<time, keys: 0..<time, window: window, device: device)
+    }
+
+    /// (queries, keys) bool for absolute positions: a stream's chunk attends to the cached keys before it too.
+    static func slidingWindowCausalMask(queries: Range<Int>, keys: Range<Int>, window: Int,
+                                        device: Device = .cpu) throws -> Tensor {
+        func positions(_ r: Range<Int>) throws -> Tensor {
+            try Tensor.arange(Double(r.lowerBound), Double(r.upperBound), device: device)
+        }
+        let q = try positions(queries).unsqueeze(1), k = try positions(keys).unsqueeze(0)
         return try k.le(q).logicalAnd(k.gt(q - Double(window)))
     }
 
@@ -153,6 +177,51 @@ final class MimiTransformerModel {
         let mask = try Self.slidingWindowCausalMask(time: time, window: slidingWindow, device: x.device)
         var h = x
         for layer in layers { h = try layer(h, rope: rope, mask: mask) }
+        return h
+    }
+}
+
+/// One attention layer's keys and values (batch, kv heads, steps, headDim) from a stream's earlier chunks,
+/// keys already rotated. A class so that the layers can append to it in place.
+final class MimiAttentionCache {
+    var keys: Tensor?
+    var values: Tensor?
+
+    /// Keeps the last `steps` (what the next query can still see through the sliding window).
+    func keepLast(_ steps: Int) throws {
+        guard let keys, let values, keys.size(2) > steps else { return }
+        self.keys = try keys.slice(2, keys.size(2) - steps)
+        self.values = try values.slice(2, values.size(2) - steps)
+    }
+}
+
+/// The decoder transformer's state between chunks of a stream: each layer's last `slidingWindow − 1` keys and
+/// values (older ones are outside every later query's window) and the position the next step has.
+final class MimiTransformerCache {
+    let layers: [MimiAttentionCache]
+    private(set) var position = 0
+
+    init(layers: Int) { self.layers = (0..<layers).map { _ in MimiAttentionCache() } }
+
+    var cachedSteps: Int { layers.first?.keys?.size(2) ?? 0 }
+
+    func advance(by steps: Int, window: Int) throws {
+        position += steps
+        for layer in layers { try layer.keepLast(window - 1) }
+    }
+}
+
+extension MimiTransformerModel {
+    /// The next `x` (batch, time, hidden) of a stream: the same outputs as those steps of a whole-clip call,
+    /// attending to the cached steps before them within the sliding window.
+    func callAsFunction(_ x: Tensor, cache: MimiTransformerCache) throws -> Tensor {
+        let (time, start, cached) = (x.size(1), cache.position, cache.cachedSteps)
+        let rope = try rotaryEmb(positions: start..<(start + time))
+        let mask = try Self.slidingWindowCausalMask(queries: start..<(start + time), keys: (start - cached)..<(start + time),
+                                                    window: slidingWindow, device: x.device)
+        var h = x
+        for (layer, layerCache) in zip(layers, cache.layers) { h = try layer(h, rope: rope, mask: mask, cache: layerCache) }
+        try cache.advance(by: time, window: slidingWindow)
         return h
     }
 }

@@ -20,6 +20,8 @@ enum CLI {
         var exited: Bool
         var stdout: String
         var stderr: String
+        /// stdout as written (binary output such as raw PCM does not survive `stdout`'s UTF-8 decoding).
+        var stdoutData = Data()
         var output: String { stdout + stderr }
     }
 
@@ -50,9 +52,10 @@ enum CLI {
         p.waitUntilExit()
         try out.close()
         try err.close()
+        let stdout = try Data(contentsOf: outURL)
         return Result(status: p.terminationStatus, exited: p.terminationReason == .exit,
-                      stdout: String(decoding: try Data(contentsOf: outURL), as: UTF8.self),
-                      stderr: String(decoding: try Data(contentsOf: errURL), as: UTF8.self))
+                      stdout: String(decoding: stdout, as: UTF8.self),
+                      stderr: String(decoding: try Data(contentsOf: errURL), as: UTF8.self), stdoutData: stdout)
     }
 
     /// Runs `csm args`, expects exit status `status`, returns stdout and stderr interleaved.

@@ -8,7 +8,12 @@ import Testing
     let root = FileManager.default.temporaryDirectory.appendingPathComponent("cli-generate-\(UUID())")
 
     func generate(_ args: [String], output: URL, seconds: Double = 1, seed: Int = 7) -> [String] {
-        ["generate", "--model_id", CLI.model, "--output", output.path, "--max_audio_seconds", "\(seconds)",
+        generate(args, outputPath: output.path, seconds: seconds, seed: seed)
+    }
+
+    /// `outputPath` as given (`-` is stdout).
+    func generate(_ args: [String], outputPath: String, seconds: Double = 1, seed: Int = 7) -> [String] {
+        ["generate", "--model_id", CLI.model, "--output", outputPath, "--max_audio_seconds", "\(seconds)",
          "--seed", "\(seed)"] + args + CLI.cpu
     }
 
@@ -41,6 +46,49 @@ import Testing
         try expectSpeech(first, seconds: 1)
         try CLI.succeed(generate(["--text", "Hello there, this is a test.", "--speaker", "1"], output: second))
         #expect(try Data(contentsOf: first) == Data(contentsOf: second), "same seed, model and prompt: same audio")
+    }
+
+    /// `--stream` decodes chunk by chunk while generating; the same seed gives the same audio as the whole-clip
+    /// decode, for chunks of one frame and of sizes that do not divide the length, into a WAV or as raw PCM.
+    @Test func streamedAudioEqualsTheWholeClipDecode() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let line = ["--text", "Hello there, this is a streamed test.", "--speaker", "0"]
+        let whole = root.appendingPathComponent("whole.wav")
+        let r = try CLI.succeed(generate(line, output: whole, seconds: 2))
+        #expect(r.stderr.contains("[generate] 1/25 frames · "), "a progress line: \(r.stderr)")
+        let reference = try AudioFile.read(whole).samples
+        #expect(!reference.isEmpty)
+        var worst = 0.0
+        for chunk in [1, 3, 7, 50] {
+            let out = root.appendingPathComponent("stream-\(chunk).wav")
+            let s = try CLI.succeed(generate(line + ["--stream", "--chunk_frames", "\(chunk)"], output: out, seconds: 2))
+            #expect(s.stdout.hasPrefix("wrote \(out.path): "), "\(s.stdout)")
+            #expect(s.stderr.contains("[generate] first audio after "), "\(s.stderr)")
+            #expect(s.stderr.contains("chunks streamed, first audio after "), "\(s.stderr)")
+            try expectSpeech(out, seconds: 2)
+            let streamed = try AudioFile.read(out).samples
+            #expect(streamed.count == reference.count, "chunks of \(chunk): \(streamed.count) vs \(reference.count) samples")
+            worst = max(worst, zip(streamed, reference).map { Double(abs($0 - $1)) }.max() ?? .infinity)
+        }
+        // 16-bit samples: equal floats give equal bytes, and 1e-4 is ~3 steps of 1/32767.
+        #expect(worst <= 1e-4, "streamed vs whole-clip WAV: largest difference \(worst)")
+        print("PARITY GenerateCLITests.stream_wav \(worst) <= 0.0001")
+
+        // --output -: the same samples as raw s16le on stdout, the summary on stderr.
+        let raw = try CLI.succeed(generate(line + ["--stream", "--chunk_frames", "2"], outputPath: "-", seconds: 2))
+        #expect(raw.stderr.contains("of raw PCM to stdout"), "\(raw.stderr)")
+        let pcm = raw.stdoutData.withUnsafeBytes { Array($0.bindMemory(to: Int16.self)) }.map { Int16(littleEndian: $0) }
+        #expect(pcm.count == reference.count, "\(raw.stdoutData.count) bytes on stdout for \(reference.count) samples")
+        let steps = zip(pcm, reference).map { abs(Int($0) - Int(($1 * 32767).rounded())) }.max() ?? .max
+        #expect(steps <= 3, "raw PCM vs the WAV: \(steps) steps of 1/32767")
+    }
+
+    @Test func badChunkSizeIsRefused() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let out = root.appendingPathComponent("chunk.wav")
+        let r = try CLI.exec(generate(["--text", "Hi.", "--stream", "--chunk_frames", "0"], output: out))
+        #expect(r.exited && r.status != 0 && r.stderr.contains("--chunk_frames must be ≥ 1"), "\(r.output)")
+        #expect(!FileManager.default.fileExists(atPath: out.path))
     }
 
     @Test func speaksTheLastLineOfAContextFolderThroughAnAdapter() throws {

@@ -56,6 +56,9 @@ enum Tolerance {
     /// Frequency of a top-k outcome over 3000 seeded draws against its softmax probability: statistical,
     /// σ = sqrt(0.23·0.77/3000) = 0.0077, so 0.03 is ~4σ; a CPU's softmax rounding moves a draw or two at most.
     static let sampledFrequency = 0.03
+    /// Streamed speech against the whole-clip decode of the same frames (absolute, before 16-bit conversion): the
+    /// bar `MimiStreamingDecoder` meets (MimiTests' `streamed`), 1e-4.
+    static let streamed = 1e-4
 }
 
 

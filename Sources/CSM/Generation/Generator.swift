@@ -49,9 +49,16 @@ public struct Generator {
         }
     }
 
-    /// Generates up to `options.maxFrames` frames continuing `prompt`. `onFrame` sees each frame as it is made.
+    /// Whether `frame` is the end-of-audio frame (codebooks 0..<K-1 all `codebook_eos_token_id`): generation
+    /// stops after it and it is not audio.
+    public func isEndOfAudio(_ frame: [Int]) -> Bool {
+        frame.prefix(model.config.numCodebooks - 1).allSatisfy { $0 == model.config.codebookEosTokenId }
+    }
+
+    /// Generates up to `options.maxFrames` frames continuing `prompt`. `onFrame` sees each frame as it is made
+    /// (the end-of-audio frame too); an error it throws stops generation.
     public func generate(_ prompt: GenerationPrompt, options: Options,
-                         onFrame: (([Int]) -> Void)? = nil) throws -> Output {
+                         onFrame: (([Int]) throws -> Void)? = nil) throws -> Output {
         guard options.maxFrames > 0 else {
             throw GenerationError.invalidSetting("the number of frames to generate must be > 0, got \(options.maxFrames)")
         }
@@ -70,8 +77,8 @@ public struct Generator {
                 let code0 = try TokenSampler.sample(model.lmHead(last).select(0, 0), options.settings.backbone, rng: &rng)
                 let frame = try depthFrame(backboneHidden: last, code0: code0, options.settings.depthDecoder, rng: &rng)
                 frames.append(frame)
-                onFrame?(frame)
-                if frame.prefix(k - 1).allSatisfy({ $0 == config.codebookEosTokenId }) {
+                try onFrame?(frame)
+                if isEndOfAudio(frame) {
                     return Output(frames: frames, stoppedAtEnd: true, promptLength: prompt.length)
                 }
                 if frames.count == options.maxFrames { break }
@@ -81,6 +88,18 @@ public struct Generator {
             }
             return Output(frames: frames, stoppedAtEnd: false, promptLength: prompt.length)
         }
+    }
+
+    /// `generate`, with the audio frames decoded as they come: `stream` gets every frame but the end-of-audio one
+    /// and is finished (its last, partial chunk decoded) before this returns.
+    public func generate(_ prompt: GenerationPrompt, options: Options, streamingTo stream: SpeechStream,
+                         onFrame: (([Int]) throws -> Void)? = nil) throws -> Output {
+        let output = try generate(prompt, options: options) { frame in
+            try onFrame?(frame)
+            if !isEndOfAudio(frame) { try stream.append(frame) }
+        }
+        try stream.finish()
+        return output
     }
 
     /// Codebooks 1..<K of one frame from the depth decoder (`CsmDepthDecoderForCausalLM.generate`): position 0

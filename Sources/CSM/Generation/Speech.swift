@@ -17,8 +17,16 @@ public enum Speech {
     /// Decodes frames (each K codes) with Mimi, as transformers' `generate(output_audio=True)`.
     public static func decode(_ frames: [[Int]], codec: MimiModel) throws -> Audio {
         let rate = codec.config.samplingRate
-        guard let k = frames.first?.count else { return Audio(samples: [], sampleRate: rate, replacedCodes: 0) }
-        let size = codec.config.codebookSize
+        guard !frames.isEmpty else { return Audio(samples: [], sampleRate: rate, replacedCodes: 0) }
+        let (codes, replaced) = try Self.codes(frames, codebookSize: codec.config.codebookSize)
+        let audio = try codec.decode(codes).to(.cpu).reshape([-1]).toArray(Float.self)
+        return Audio(samples: audio, sampleRate: rate, replacedCodes: replaced)
+    }
+
+    /// Frames (each K codes, at least one frame) → codes (1, K, frames) for the codec; codes outside
+    /// 0..<`codebookSize` become 0 and are counted.
+    static func codes(_ frames: [[Int]], codebookSize size: Int) throws -> (codes: Tensor, replaced: Int) {
+        let k = frames[0].count
         var replaced = 0
         var flat = [Int64](repeating: 0, count: k * frames.count)  // (1, K, frames)
         for (f, frame) in frames.enumerated() {
@@ -26,9 +34,7 @@ public enum Speech {
                 if (0..<size).contains(code) { flat[c * frames.count + f] = Int64(code) } else { replaced += 1 }
             }
         }
-        let codes = try Tensor(flat, shape: [1, k, frames.count])
-        let audio = try codec.decode(codes).to(.cpu).reshape([-1]).toArray(Float.self)
-        return Audio(samples: audio, sampleRate: rate, replacedCodes: replaced)
+        return (try Tensor(flat, shape: [1, k, frames.count]), replaced)
     }
 
     /// Writes 16-bit PCM WAV (atomically), creating the folder when needed.
