@@ -43,7 +43,12 @@ public final class CSMForConditionalGeneration {
     public static func load(folder: URL, dtype: DType? = nil, device: Device = .cpu) throws -> CSMForConditionalGeneration {
         let config = try CSMConfig.load(folder.appendingPathComponent("config.json"))
         let store = try WeightStore(folder: folder)
-        return try CSMForConditionalGeneration(VarBuilder(store: store, dtype: dtype, device: device), config: config)
+        // A `csm quantize` folder: its projections are codes, put in place once the layers are built.
+        let quantized = try QuantizedFolder.scheme(in: folder)
+        if let quantized { try QuantizedFolder.addPlaceholders(store, scheme: quantized, dtype: dtype ?? .f32) }
+        let model = try CSMForConditionalGeneration(VarBuilder(store: store, dtype: dtype, device: device), config: config)
+        if let quantized { try QuantizedFolder.attach(model, store: store, scheme: quantized, device: device) }
+        return model
     }
 
     // Read from a table: unlike the projections, tables are never narrowed or quantized.

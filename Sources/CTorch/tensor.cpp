@@ -341,6 +341,16 @@ ct_tensor ct_addmm(ct_tensor input, ct_tensor mat1, ct_tensor mat2, double beta,
 ct_tensor ct_bucketize(ct_tensor t, ct_tensor boundaries, int right) {
   CT_TENSOR(at::bucketize(t->t, boundaries->t, /*out_int32=*/true, right != 0))
 }
+ct_tensor ct_weight_int8pack_mm(ct_tensor x, ct_tensor w_int8, ct_tensor scales) {
+  CT_TENSOR(at::_weight_int8pack_mm(x->t, w_int8->t, scales->t))
+}
+ct_tensor ct_convert_weight_to_int4pack_for_cpu(ct_tensor codes, int64_t inner_k_tiles) {
+  CT_TENSOR(at::_convert_weight_to_int4pack_for_cpu(codes->t, inner_k_tiles))
+}
+ct_tensor ct_weight_int4pack_mm_for_cpu(ct_tensor x, ct_tensor packed, int64_t group_size,
+                                        ct_tensor scales_and_zeros) {
+  CT_TENSOR(at::_weight_int4pack_mm_for_cpu(x->t, packed->t, group_size, scales_and_zeros->t))
+}
 int ct_release_mapped_pages(ct_tensor t) {
   CT_STATUS({
     const at::Tensor &x = t->t;

@@ -14,6 +14,8 @@ struct GenerationBench: ParsableCommand {
     @Option(help: "Weight and compute dtype: f32 or bf16.") var dtype = "f32"
     @OptionGroup var threads: ThreadsOption
     @Option(help: "cpu, cuda, cuda:N or mps.") var device = "cpu"
+    @Option(help: "Weight-only quantized projections: int8 or int4 (default: none).") var quantize: String?
+    @Option(name: [.customLong("group_size"), .customLong("group-size")], help: "int4 group size.") var groupSize = 64
 
     func run() throws {
         threads.apply()
@@ -24,6 +26,13 @@ struct GenerationBench: ParsableCommand {
         let load = Stopwatch()
         let csm = try CSMForConditionalGeneration.load(folder: URL(fileURLWithPath: model), dtype: dtype,
                                                        device: Device.parse(device))
+        var label = "\(dtype)"
+        if let quantize {
+            let scheme = try WeightQuantization(name: quantize, groupSize: groupSize)
+            let report = try csm.quantizeProjections(scheme)
+            label += " " + (scheme == .int8 ? "int8" : "int4/g\(groupSize)") + " (\(report.quantized) projections"
+                + (report.skipped.isEmpty ? ")" : ", \(report.skipped.count) kept dense)")
+        }
         let loadSeconds = load.wall
         let options = Generator.Options(maxFrames: frames, settings: GenerationSettings(), seed: 0)
         var firstFrame: Double?
@@ -35,7 +44,7 @@ struct GenerationBench: ParsableCommand {
         let n = output.frames.count
         let audioSeconds = Double(n) / Generator.Options.framesPerSecond
         print(String(format: "swift: dtype %@ threads %d: %d frames in %.2f s (load %.1f s, prefill+first frame %.2f s): "
-                     + "%.2f frames/s, real-time factor %.2f%@", "\(dtype)", Runtime.threads, n, seconds, loadSeconds,
+                     + "%.2f frames/s, real-time factor %.2f%@", label, Runtime.threads, n, seconds, loadSeconds,
                      firstFrame ?? seconds, Double(n) / seconds, seconds / audioSeconds,
                      output.stoppedAtEnd ? " (stopped early at an all-zero frame)" : ""))
     }

@@ -69,6 +69,13 @@ struct Generate: ParsableCommand {
     @Option(help: "Random seed: the same seed, model and prompt give the same audio (default: a random one, printed).")
     var seed: UInt64?
 
+    @Option(help: "Weight-only quantized backbone and depth-decoder projections: int8 (per-channel) or int4 (group-wise, CPU only); quantized at load.")
+    var quantize: String?
+
+    @Option(name: [.customLong("group_size"), .customLong("group-size")],
+            help: "Group size of --quantize int4: 32, 64, 128 or 256.")
+    var groupSize: Int = Int4Linear.defaultGroupSize
+
     @OptionGroup var runtime: RuntimeOptions
 
     func validate() throws {
@@ -78,6 +85,11 @@ struct Generate: ParsableCommand {
         }
         if let speaker, speaker < 0 { throw ValidationError("--speaker must be ≥ 0, got \(speaker)") }
         guard chunkFrames > 0 else { throw ValidationError("--chunk_frames must be ≥ 1, got \(chunkFrames)") }
+        if let quantize {
+            do { _ = try WeightQuantization(name: quantize, groupSize: groupSize) } catch let e as TorchError {
+                throw ValidationError("--quantize/--group_size: \(e.message)")
+            }
+        }
     }
 
     /// `--output -`: raw PCM on stdout (so the summary goes to stderr).
@@ -91,6 +103,15 @@ struct Generate: ParsableCommand {
         if let adapter {
             let lora = try PEFTAdapter.load(URL(fileURLWithPath: adapter), into: model)
             log("[generate] adapter \(adapter): LoRA r=\(lora.rank), alpha=\(lora.alpha)")
+        }
+        if let quantize {
+            let scheme = try WeightQuantization(name: quantize, groupSize: groupSize)
+            let start = Date()
+            let report = try model.quantizeProjections(scheme)
+            log(String(format: "[generate] quantized %d projections to %@ in %.1f s: %.1f → %.1f MB%@", report.quantized,
+                       scheme.description, Date().timeIntervalSince(start), Double(report.bytesBefore) / 1e6,
+                       Double(report.bytesAfter) / 1e6,
+                       report.skipped.isEmpty ? "" : "; \(report.skipped.count) kept dense (shape unsupported by the kernel)"))
         }
         let codec = try MimiModel.load(folder: folder, device: device)
         let layout = try TurnLayout(tokenizer: Tokenizer(folder: folder))

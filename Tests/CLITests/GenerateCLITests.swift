@@ -102,6 +102,21 @@ import Testing
         try expectSpeech(out, seconds: 0.5)
     }
 
+    @Test func quantizedProjectionsSpeak() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        for (args, logged) in [(["--quantize", "int8"], "quantized 28 projections to int8 (per-channel symmetric)"),
+                               (["--quantize", "int4", "--group_size", "32"], "quantized 28 projections to int4 (group size 32")] {
+            let out = root.appendingPathComponent("\(args[1]).wav")
+            let r = try CLI.succeed(generate(["--text", "Hello there."] + args, output: out, seconds: 0.5))
+            #expect(r.stderr.contains(logged), "\(r.stderr)")
+            try expectSpeech(out, seconds: 0.5)
+        }
+        let out = root.appendingPathComponent("bad.wav")
+        try CLI.fail(generate(["--text", "Hi.", "--quantize", "int3"], output: out), mentioning: ["use int8 or int4"])
+        try CLI.fail(generate(["--text", "Hi.", "--quantize", "int4", "--group_size", "48"], output: out),
+                     mentioning: ["group size must be one of [32, 64, 128, 256]"])
+    }
+
     @Test func emptyTextIsRefused() throws {
         defer { try? FileManager.default.removeItem(at: root) }
         let out = root.appendingPathComponent("empty.wav")

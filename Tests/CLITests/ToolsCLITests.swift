@@ -230,9 +230,32 @@ import Torch
                       "--output", folder] + CLI.cpu, mentioning: ["--output \(folder) is a folder"])
     }
 
+    // MARK: quantize
+
+    @Test(arguments: [["--quantize", "int8"], ["--quantize", "int4", "--group_size", "32"]])
+    func quantizedFolderGeneratesWhatQuantizingAtLoadDoes(_ args: [String]) throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let folder = root.appendingPathComponent("quantized")
+        let r = try CLI.succeed(["quantize", "--model_id", CLI.model, "--output", folder.path] + args)
+        #expect(r.stdout.contains("quantized 28 projections of \(CLI.model)") && r.stdout.contains(folder.path), "\(r.stdout)")
+        let description = try json(String(decoding: Data(contentsOf: folder.appendingPathComponent("quantization.json")),
+                                          as: UTF8.self)) as? [String: Any]
+        #expect(description?["scheme"] as? String == args[1] && (description?["projections"] as? [String])?.count == 28)
+        let stored = try Safetensors.read(folder.appendingPathComponent("model.safetensors"))
+        let q = "backbone_model.layers.0.self_attn.q_proj"
+        #expect(stored[q + ".weight"] == nil && stored[q + ".qweight"]?.dtype == (args[1] == "int8" ? .i8 : .u8))
+        #expect(stored["lm_head.weight"] != nil && stored.keys.contains { $0.hasPrefix("codec_model.") })
+        // The stored codes are the ones quantizing at load makes: the same audio for the same seed.
+        let fromFolder = root.appendingPathComponent("folder.wav"), atLoad = root.appendingPathComponent("load.wav")
+        let common = ["--text", "Hello there.", "--max_audio_seconds", "0.5", "--seed", "3", "--dtype", "f32"] + CLI.cpu
+        try CLI.succeed(["generate", "--model_id", folder.path, "--output", fromFolder.path] + common)
+        try CLI.succeed(["generate", "--model_id", CLI.model, "--output", atLoad.path] + common + args)
+        #expect(try Data(contentsOf: fromFolder) == Data(contentsOf: atLoad))
+    }
+
     // MARK: every subcommand
 
-    @Test(arguments: ["generate", "merge", "eval", "tokenize", "encode"])
+    @Test(arguments: ["generate", "merge", "quantize", "eval", "tokenize", "encode"])
     func aMissingModelFolderIsNamed(_ command: String) throws {
         defer { try? FileManager.default.removeItem(at: root) }
         let trained = try TrainedAdapter.shared()
@@ -241,6 +264,7 @@ import Torch
         let args: [String] = switch command {
         case "generate": ["--text", "Hello.", "--output", output.path + ".wav"] + CLI.cpu
         case "merge": ["--adapter", trained.adapter.path, "--output", output.path]
+        case "quantize": ["--quantize", "int8", "--output", output.path]
         case "eval": ["--preprocessed_path", trained.preprocessed.path, "--output", output.path + ".json"] + CLI.cpu
         case "tokenize": ["--text", "Hello."]
         default: ["--input", trained.segments.appendingPathComponent("001_speaker1.wav").path] + CLI.cpu

@@ -210,6 +210,16 @@ ct_tensor ct_addmm(ct_tensor input, ct_tensor mat1, ct_tensor mat2, double beta,
 // torch.bucketize(t, boundaries, out_int32=True, right=right): per element, how many of the sorted
 // boundaries lie below it (at or below it with right != 0).
 ct_tensor ct_bucketize(ct_tensor t, ct_tensor boundaries, int right);
+// Weight-only quantized products (libtorch's packed CPU kernels; the quantization math is in Swift,
+// Sources/Torch/Quantization/Int8Linear.swift and Int4Linear.swift).
+// x (M, K) @ (w_int8 (N, K) int8)ᵀ · scales (N), x and scales in one float dtype: torch._weight_int8pack_mm.
+ct_tensor ct_weight_int8pack_mm(ct_tensor x, ct_tensor w_int8, ct_tensor scales);
+// torch._convert_weight_to_int4pack_for_cpu: codes (N, K) int32 in 0…15 → libtorch's packed uint8 (N, K/2).
+ct_tensor ct_convert_weight_to_int4pack_for_cpu(ct_tensor codes, int64_t inner_k_tiles);
+// torch._weight_int4pack_mm_for_cpu: x (M, K) @ Wᵀ with W[n, k] = (code − 8)·scale + zero, scale and zero
+// from scales_and_zeros (K/group_size, N, 2) in x's dtype.
+ct_tensor ct_weight_int4pack_mm_for_cpu(ct_tensor x, ct_tensor packed, int64_t group_size,
+                                        ct_tensor scales_and_zeros);
 // Drops the resident pages of a CPU tensor that borrows external memory (a memory-mapped file) from this
 // process (madvise MADV_DONTNEED on the whole pages inside it); a later read maps them in again from
 // the file. Fails for tensors that own their memory, whose contents this would destroy.
