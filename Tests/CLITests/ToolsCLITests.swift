@@ -273,9 +273,10 @@ import Torch
         #expect(!FileManager.default.fileExists(atPath: root.path), "\(command) wrote something: \((try? FileManager.default.subpathsOfDirectory(atPath: root.path)) ?? [])")
     }
 
-    /// The subcommands that never touch libtorch, so have no device to choose: tokenize (a pure-Swift
-    /// tokenizer). Every other one takes `--device` with the default `auto`, and `--threads`.
-    static let withoutDevice: Set<String> = ["tokenize"]
+    /// The subcommands with no device to choose: tokenize (a pure-Swift tokenizer, no libtorch) and quantize
+    /// (it writes libtorch's packed CPU layout, so it runs on the CPU). Every other one takes `--device` with
+    /// the default `auto`, and `--threads`.
+    static let withoutDevice: Set<String> = ["tokenize", "quantize"]
 
     /// The subcommands `csm --help` lists (CSM.swift's `subcommands`), without `help`.
     static func subcommands() throws -> [String] {

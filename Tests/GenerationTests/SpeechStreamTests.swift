@@ -9,7 +9,7 @@ import Tokenizer
 /// `Generator.generate(_:options:streamingTo:)` on the demo CSM (its own codec): the audio handed on chunk by chunk
 /// equals `Speech.decode` of the frames the same seed generates, and the end-of-audio frame is never decoded.
 @Suite struct SpeechStreamTests {
-    static let demo = Fixture.fixtures.appendingPathComponent("demo-model")
+    static let demo = fixturesFolder.appendingPathComponent("demo-model")
 
     @Test func streamedSpeechEqualsTheWholeClipDecode() throws {
         let model = try CSMForConditionalGeneration.load(folder: Self.demo)
