@@ -18,7 +18,7 @@ release: setup
 	$(SWIFT) build -c release $(SWIFT_FLAGS) --product csm
 
 # The suites that compare our numerics with committed fixtures, rerun by the portability pass below.
-PARITY := OpParityTests|AdamWTests|ModelGradientTests|RuntimeTests|ForwardParityTests|GradientParityTests|LoRATests|\
+PARITY := OpParityTests|AdamWTests|ModelGradientTests|RuntimeTests|ForwardParityTests|GradientParityTests|LoRATests|QuantizedLinearTests|QuantizationFidelityTests|\
   AdapterExportTests|EvaluateTests|NF4ParityTests|NF4TensorTests|NF4LinearTests|NF4TrainingTests|MimiParityTests|\
   MimiBatchTests|GenerationParityTests|SamplingTests|TrainingMemoryTests|TrainParityTests|DemoModelTests|ProcessorParityTests
 # GEMM libraries held to AVX2 in both reruns: the floor csm-swift supports.
