@@ -19,6 +19,7 @@ struct ForwardBackwardBench: ParsableCommand {
     @Option(help: "Weight and compute dtype: f32 or bf16.") var dtype = "f32"
 
     func run() throws {
+        Runtime.tuneForTraining()  // what csm train does first, so the figures are csm train's
         threads.apply()
         let dtype = try floatDType(self.dtype)
         let sample = try loadSample(self.sample)

@@ -14,6 +14,7 @@ struct TorchBench: ParsableCommand {
     var only: [String] = []
 
     func run() throws {
+        Runtime.tuneForTraining()  // what csm train does first, so the figures are csm train's
         threads.apply()
         for m in Self.measures where only.isEmpty || only.contains(m.name) {
             let value = (try m.run() * 1000).rounded() / 1000

@@ -21,6 +21,7 @@ struct TrainBench: ParsableCommand {
     @Option(help: "native or upcast: overrides the bf16 product chosen for this CPU (for measuring).") var product: FrozenProduct?
 
     func run() throws {
+        Runtime.tuneForTraining()  // what csm train does first, so the figures are csm train's
         threads.apply()
         let sample = try loadSample(self.sample)
         let model = try CSMForConditionalGeneration.load(folder: URL(fileURLWithPath: self.model), dtype: .f32)
