@@ -93,7 +93,7 @@ public struct Generator {
 /// Codebooks 1..<K of one frame from the depth decoder (`CsmDepthDecoderForCausalLM.generate`), on the device:
 /// position 0 is the backbone's hidden state, position 1 codebook 0; each step's last hidden state gives the next
 /// code, which is embedded from its codebook's rows of `embed_tokens` for the next step. What every frame reuses is
-/// made once per generation: static KV caches (emptied per frame), the rotary cos/sin of each step's positions
+/// made once per generation: KV caches (emptied per frame), the rotary cos/sin of each step's positions
 /// (the same ops the decoder would run per step, so the same values), and views of each codebook's embedding rows
 /// and head matrix.
 final class DepthFrameDecoder {
@@ -112,7 +112,10 @@ final class DepthFrameDecoder {
         let vocab = depth.model.vocabSize, table = depth.model.embedTokens.weight, head = depth.codebooksHead.weight
         model = depth
         numCodebooks = k
-        caches = depth.model.layers.map { _ in KVCache(capacity: k) }
+        // At most K positions of a small decoder: growing by `cat` costs one kernel per step, as writing in place
+        // does, without the two views per tensor a static buffer needs (measured faster on the CPU); the backbone's
+        // caches, thousands of positions long, are the static ones.
+        caches = depth.model.layers.map { _ in KVCache() }
         embeddings = try (0..<k - 1).map { try table.narrow(0, $0 * vocab, vocab) }
         heads = try (0..<k - 1).map { try head.select(0, $0) }
     }
