@@ -10,8 +10,8 @@ import Torch
 /// `maxFrames` frames.
 ///
 /// Everything of a frame runs on the model's device: sampling (`TokenSampler`) leaves each code there, the depth
-/// decoder and the backbone read the codes from there, and the KV caches are static buffers written in place. The
-/// host reads one tensor per frame, the frame's K codes (for `onFrame` and the end-of-audio test).
+/// decoder and the backbone read the codes from there, and the backbone's KV caches are static buffers written in
+/// place. The host reads one tensor per frame, the frame's K codes (for `onFrame` and the end-of-audio test).
 public struct Generator {
     public let model: CSMForConditionalGeneration
 
