@@ -1,24 +1,61 @@
 import Torch
 
 /// Keys and values seen so far by one attention layer (generation appends one step at a time).
+///
+/// `KVCache()` grows by concatenation (any length). `KVCache(capacity:)` holds static buffers of `capacity`
+/// positions, allocated at the first append and written in place; attention reads the filled prefix (a view), and
+/// `reset()` empties it for reuse without freeing (the depth decoder's caches, once per frame).
 public final class KVCache {
-    public private(set) var keys: Tensor?
-    public private(set) var values: Tensor?
-    public init() {}
+    /// Static buffers' positions; nil for a cache that grows.
+    public let capacity: Int?
+    private var keyStore: Tensor?
+    private var valueStore: Tensor?
+    private var filled = 0
+
+    public init() { capacity = nil }
+
+    public init(capacity: Int) {
+        precondition(capacity > 0, "KVCache: capacity must be > 0")
+        self.capacity = capacity
+    }
 
     /// Number of positions cached.
-    public var count: Int { keys?.size(2) ?? 0 }
+    public var count: Int { filled }
+
+    /// Forgets every position; static buffers stay allocated for the next use.
+    public func reset() {
+        filled = 0
+        if capacity == nil { keyStore = nil; valueStore = nil }
+    }
 
     /// Appends (batch, kv_heads, new, head_dim) and returns everything cached.
     func append(_ k: Tensor, _ v: Tensor) throws -> (Tensor, Tensor) {
-        if let keys, let values {
-            self.keys = try Tensor.cat([keys, k], dim: 2)
-            self.values = try Tensor.cat([values, v], dim: 2)
-        } else {
-            keys = k
-            values = v
+        let new = k.size(2)
+        guard let capacity else {
+            if let keyStore, let valueStore, filled > 0 {
+                self.keyStore = try Tensor.cat([keyStore, k], dim: 2)
+                self.valueStore = try Tensor.cat([valueStore, v], dim: 2)
+            } else {
+                keyStore = k
+                valueStore = v
+            }
+            filled += new
+            return (keyStore!, valueStore!)
         }
-        return (keys!, values!)
+        guard filled + new <= capacity else {
+            throw TorchError("KVCache: \(filled) cached + \(new) new positions exceed the capacity \(capacity)")
+        }
+        if keyStore == nil || (filled == 0 && (keyStore!.size(0) != k.size(0) || keyStore!.dtype != k.dtype)) {
+            var shape = k.shape
+            shape[2] = capacity
+            keyStore = try Tensor.zeros(shape, dtype: k.dtype, device: k.device)
+            shape[3] = v.size(3)
+            valueStore = try Tensor.zeros(shape, dtype: v.dtype, device: v.device)
+        }
+        try keyStore!.narrow(2, filled, new).copy_(k)
+        try valueStore!.narrow(2, filled, new).copy_(v)
+        filled += new
+        return (try keyStore!.narrow(2, 0, filled), try valueStore!.narrow(2, 0, filled))
     }
 }
 

@@ -51,13 +51,18 @@ public final class DecoderStack {
     }
 
     /// Normed last hidden state for `x` (batch, seq, hidden). Positions continue after the cache;
-    /// `caches` has one entry per layer when given.
-    public func callAsFunction(_ x: Tensor, mask: Tensor?, caches: [KVCache]?) throws -> Tensor {
+    /// `caches` has one entry per layer when given. `rope`, when given, is `rotaryEmb`'s cos/sin for exactly these
+    /// positions, made ahead (generation's depth decoder reuses them every frame).
+    public func callAsFunction(_ x: Tensor, mask: Tensor?, caches: [KVCache]?,
+                               rope: (cos: Tensor, sin: Tensor)? = nil) throws -> Tensor {
         if let caches, caches.count != layers.count {
             throw TorchError("DecoderStack: \(caches.count) caches for \(layers.count) layers")
         }
+        if let rope, rope.cos.size(0) != x.size(1) {
+            throw TorchError("DecoderStack: rotary cos/sin for \(rope.cos.size(0)) positions, input has \(x.size(1))")
+        }
         let start = caches?.first?.count ?? 0
-        let (cos, sin) = try rotaryEmb(start: start, count: x.size(1), dtype: x.dtype, device: x.device)
+        let (cos, sin) = try rope ?? rotaryEmb(start: start, count: x.size(1), dtype: x.dtype, device: x.device)
         var h = x
         for (i, layer) in layers.enumerated() {
             h = try layer(h, cos: cos, sin: sin, mask: mask, cache: caches?[i])

@@ -49,6 +49,7 @@ public final class Tensor: @unchecked Sendable {
         guard shape.reduce(1, *) == values.count else {
             throw TorchError("Tensor(values:shape:): \(values.count) values do not fill shape \(shape)")
         }
+        HostTransfers.current?.fromHost += 1
         let dims = shape.map(Int64.init)
         let handle = values.withUnsafeBytes { buf in
             ct_from_data(buf.baseAddress, dims, Int64(dims.count), T.dtype.rawValue)
@@ -125,6 +126,7 @@ public final class Tensor: @unchecked Sendable {
 
     /// All elements, converted to `T`, in row-major order.
     public func toArray<T: TensorScalar>(_: T.Type = T.self) throws -> [T] {
+        HostTransfers.current?.reads += 1
         let source = dtype == T.dtype ? self : try to(T.dtype)
         let n = count
         return try [T](unsafeUninitializedCapacity: n) { buffer, initialized in
@@ -135,6 +137,7 @@ public final class Tensor: @unchecked Sendable {
 
     /// The raw bytes of the contiguous CPU copy of this tensor.
     public func bytes() throws -> [UInt8] {
+        HostTransfers.current?.reads += 1
         let n = count * dtype.byteSize
         return try [UInt8](unsafeUninitializedCapacity: n) { buffer, initialized in
             try check(ct_copy_out(handle, buffer.baseAddress, Int64(n)))
@@ -144,12 +147,14 @@ public final class Tensor: @unchecked Sendable {
 
     /// The value of a one-element tensor.
     public func item() throws -> Double {
+        HostTransfers.current?.reads += 1
         var v = 0.0
         try check(ct_item(handle, &v))
         return v
     }
 
     public func itemInt() throws -> Int {
+        HostTransfers.current?.reads += 1
         var v: Int64 = 0
         try check(ct_item_int(handle, &v))
         return Int(v)

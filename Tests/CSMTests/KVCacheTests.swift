@@ -67,4 +67,33 @@ import TestSupport
                            Tolerance.f32Reordered))
         }
     }
+
+    /// Static buffers written in place (generation's caches) give what the growing cache gives, bit for bit; a
+    /// reset cache is reused from position 0, and writing past the capacity throws.
+    @Test func staticBuffersEqualGrowingCache() throws {
+        let model = try Fixture.model()
+        let batch = try CSMBatch(samples: [Fixture.samples[0]], config: model.config)
+        try withNoGrad {
+            let embeds = try model.embed(batch)
+            let t = batch.length, prefix = t - 4
+            func stepByStep(_ caches: [KVCache]) throws -> Tensor {
+                var parts = [try model.backboneModel(inputsEmbeds: embeds.narrow(1, 0, prefix), mask: nil, caches: caches)]
+                for i in prefix..<t {
+                    parts.append(try model.backboneModel(inputsEmbeds: embeds.narrow(1, i, 1), mask: nil, caches: caches))
+                }
+                return try Tensor.cat(parts, dim: 1)
+            }
+            let growing = try stepByStep(model.backboneModel.layers.map { _ in KVCache() })
+            let caches = model.backboneModel.layers.map { _ in KVCache(capacity: t) }
+            let first = try stepByStep(caches)
+            #expect(caches[0].count == t)
+            #expect(try first.toArray(Float.self) == growing.toArray(Float.self))
+            for cache in caches { cache.reset() }
+            #expect(caches[0].count == 0)
+            #expect(try stepByStep(caches).toArray(Float.self) == growing.toArray(Float.self))
+            #expect(throws: TorchError.self) {
+                try model.backboneModel(inputsEmbeds: embeds.narrow(1, 0, 1), mask: nil, caches: caches)
+            }
+        }
+    }
 }

@@ -109,3 +109,53 @@ extension Fixture {
         }
     }
 }
+
+extension Fixture {
+    /// The frames `Generator` made when it sampled on the host (before sampling moved to the device): every code read
+    /// back and drawn by `TokenSampler.hostDraw` with the same uniforms, growing KV caches, the depth decoder fed
+    /// ids from the host. The reference that device sampling must reproduce seed for seed.
+    static func hostSampledFrames(_ model: CSMForConditionalGeneration, _ prompt: GenerationPrompt,
+                                  options: Generator.Options) throws -> [[Int]] {
+        func sample(_ logits: Tensor, _ s: Sampling, _ rng: inout SeededRandom) throws -> Int {
+            var scores = try logits.to(.f32)
+            guard s.doSample else { return try scores.argmax(-1).itemInt() }
+            if s.temperature != 1 { scores = try scores / s.temperature }
+            if s.topK > 0 {
+                let k = Swift.min(s.topK, scores.size(-1))
+                let kth = try scores.topk(k).values.narrow(-1, k - 1, 1)
+                scores = try scores.maskedFill(scores.lt(kth), -.infinity)
+            }
+            return TokenSampler.hostDraw(try scores.softmax(-1).toArray(Float.self), u: rng.unit())
+        }
+        let config = model.config, k = config.numCodebooks
+        var rng = SeededRandom(seed: options.seed)
+        return try withNoGrad {
+            let batch = try CSMBatch([prompt.layout(config.specialIds)], numCodebooks: k, device: model.device)
+            let caches = model.backboneModel.layers.map { _ in KVCache() }
+            var hidden = try model.backboneModel(inputsEmbeds: model.embed(batch), mask: nil, caches: caches)
+            var frames: [[Int]] = []
+            while frames.count < options.maxFrames {
+                let last = try hidden.select(1, hidden.size(1) - 1)
+                var frame = [try sample(model.lmHead(last).select(0, 0), options.settings.backbone, &rng)]
+                let depth = model.depthDecoder
+                let depthCaches = depth.model.layers.map { _ in KVCache() }
+                var h = try depth.model(inputIds: Tensor([Int64(0), Int64(frame[0])], shape: [1, 2]).to(model.device),
+                                        backboneLastHidden: last, caches: depthCaches)
+                for codebook in 1..<k {
+                    let head = try depth.codebooksHead.weight.select(0, codebook - 1)
+                    frame.append(try sample(h.select(1, h.size(1) - 1).matmul(head).select(0, 0),
+                                            options.settings.depthDecoder, &rng))
+                    if codebook < k - 1 {
+                        h = try depth.model(inputIds: Tensor([Int64(frame[codebook])], shape: [1, 1]).to(model.device),
+                                            backboneLastHidden: nil, caches: depthCaches)
+                    }
+                }
+                frames.append(frame)
+                if frame.prefix(k - 1).allSatisfy({ $0 == config.codebookEosTokenId }) { break }
+                let codes = try Tensor(frame.map(Int64.init), shape: [1, 1, k]).to(model.device)
+                hidden = try model.backboneModel(inputsEmbeds: model.backboneModel.embedTokens(codes), mask: nil, caches: caches)
+            }
+            return frames
+        }
+    }
+}
