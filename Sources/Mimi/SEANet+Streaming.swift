@@ -48,7 +48,8 @@ extension MimiConvTranspose1d {
     /// steps at the clip's end. The bias is added once, to the steps that are complete.
     func step(_ x: Tensor, overlap: inout Tensor?) throws -> Tensor {
         guard streams else { throw MimiError.invalidConfig("a transposed conv trimmed on the left cannot stream") }
-        var y = try x.convTranspose1d(conv.weight, stride: conv.stride, groups: conv.groups)  // (time − 1)·stride + kernel
+        var y = try conv.groups == 1 ? overlapAdd(x)  // (time − 1)·stride + kernel steps, no bias
+            : x.convTranspose1d(conv.weight, stride: conv.stride, groups: conv.groups)
         let pending = paddingRight
         if let overlap {
             y = try Tensor.cat([y.slice(2, 0, pending) + overlap, y.slice(2, pending)], dim: 2)
@@ -56,6 +57,33 @@ extension MimiConvTranspose1d {
         let complete = try y.slice(2, 0, y.size(2) - pending)
         overlap = pending > 0 ? try y.slice(2, y.size(2) - pending) : nil
         return try conv.bias.map { try complete + $0.view([1, -1, 1]) } ?? complete
+    }
+
+    /// conv_transpose1d without bias for groups = 1, as one matmul and an overlap-add. libtorch's CPU
+    /// conv_transpose1d re-lays the weight out for oneDNN on every call: for the first decoder layer (1024 → 512,
+    /// kernel 16, 33 MB) that is ~65 ms, paid once by a whole clip but per chunk by a stream (it made one-frame
+    /// chunks 6× the offline cost). The matmul reads the weight as stored (~3.5 ms there).
+    ///
+    /// Input step t adds weightᵀ·x[t], a (out, kernel) window, at output steps t·stride …; with the kernel padded
+    /// to n·stride, window part i lands in output block t + i (blocks of `stride` steps).
+    func overlapAdd(_ x: Tensor) throws -> Tensor {
+        let (batch, inChannels, time) = (x.size(0), x.size(1), x.size(2))
+        let (outChannels, kernel, stride) = (conv.weight.size(1), conv.weight.size(2), conv.stride)
+        let parts = ceilDiv(kernel, stride)
+        var windows = try x.transpose(1, 2).matmul(conv.weight.view([inChannels, outChannels * kernel]))  // (b, t, out·k)
+            .view([batch, time, outChannels, kernel])
+        if parts * stride > kernel { windows = try windows.pad([0, parts * stride - kernel]) }
+        windows = try windows.view([batch, time, outChannels, parts, stride])
+        var blocks: Tensor?  // (batch, out, time + parts − 1, stride)
+        for i in 0..<parts {
+            let part = try windows.select(3, i).permute([0, 2, 1, 3])  // (batch, out, time, stride)
+            let zeros = { (n: Int) throws -> [Tensor] in
+                n == 0 ? [] : [try Tensor.zeros([batch, outChannels, n, stride], dtype: x.dtype, device: x.device)]
+            }
+            let placed = try Tensor.cat(zeros(i) + [part] + zeros(parts - 1 - i), dim: 2)
+            blocks = try blocks.map { try $0 + placed } ?? placed
+        }
+        return try blocks!.reshape([batch, outChannels, (time + parts - 1) * stride]).slice(2, 0, (time - 1) * stride + kernel)
     }
 }
 

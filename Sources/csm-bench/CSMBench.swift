@@ -8,7 +8,7 @@ struct CSMBench: ParsableCommand {
         commandName: "csm-bench",
         abstract: "Benchmarks of csm-swift's parts, each the Swift side of a comparison with Python.",
         subcommands: [
-            TorchBench.self, AudioBench.self, ForwardBackwardBench.self, GenerationBench.self, MimiBench.self,
+            TorchBench.self, AudioBench.self, ForwardBackwardBench.self, GenerationBench.self, MimiBench.self, MimiStreamBench.self,
             TrainBench.self, DatasetBench.self, TokenizerBench.self,
         ]
     )

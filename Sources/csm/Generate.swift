@@ -48,7 +48,7 @@ struct Generate: ParsableCommand {
     @Option(help: "Where to write the 24 kHz WAV; - writes raw 16-bit little-endian PCM to stdout instead.")
     var output: String = "out.wav"
 
-    @Flag(help: "Decode and write the audio while generating (see below).")
+    @Flag(help: "Decode and write the audio while generating, --chunk_frames frames at a time (see the overview).")
     var stream = false
 
     @Option(name: [.customLong("chunk_frames"), .customLong("chunk-frames")],

@@ -1,6 +1,7 @@
 import Audio
 import Foundation
 import Testing
+import TestSupport
 
 /// `csm generate` as users run it (the built binary, in processes) on the tiny demo model: text, a context
 /// folder and an adapter in; a 24 kHz WAV out; bad input refused with a message naming the problem.
@@ -71,8 +72,7 @@ import Testing
             worst = max(worst, zip(streamed, reference).map { Double(abs($0 - $1)) }.max() ?? .infinity)
         }
         // 16-bit samples: equal floats give equal bytes, and 1e-4 is ~3 steps of 1/32767.
-        #expect(worst <= 1e-4, "streamed vs whole-clip WAV: largest difference \(worst)")
-        print("PARITY GenerateCLITests.stream_wav \(worst) <= 0.0001")
+        #expect(parity("GenerateCLITests.stream_wav", worst, 1e-4), "streamed vs whole-clip WAV")
 
         // --output -: the same samples as raw s16le on stdout, the summary on stderr.
         let raw = try CLI.succeed(generate(line + ["--stream", "--chunk_frames", "2"], outputPath: "-", seconds: 2))

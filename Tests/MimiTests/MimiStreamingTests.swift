@@ -68,6 +68,24 @@ import TestSupport
         #expect(parity("MimiStreamingTests.demo.chunks_\(label)", difference, Tolerance.streamed))
     }
 
+    /// The stream's transposed conv (a matmul and an overlap-add) against libtorch's conv_transpose1d, also for
+    /// kernels that are not twice the stride (Mimi's are), shorter than it, or a multiple of it.
+    @Test(arguments: [(16, 8), (5, 2), (2, 3), (9, 3), (4, 1)])
+    func overlapAddIsConvTranspose(kernel: Int, stride: Int) throws {
+        Runtime.manualSeed(5)
+        let weight = try Tensor.rand([6, 4, kernel]) - 0.5, bias = try Tensor.rand([4])
+        let vb = VarBuilder(store: WeightStore(["conv.weight": weight, "conv.bias": bias]))
+        let conv = try MimiConvTranspose1d(vb, config: MimiConfig(), inChannels: 6, outChannels: 4, kernelSize: kernel,
+                                           stride: stride)
+        for time in [1, 3] {
+            let x = try Tensor.rand([2, 6, time]) - 0.5
+            let expected = try x.convTranspose1d(weight, stride: stride)
+            let ours = try conv.overlapAdd(x)
+            #expect(ours.shape == expected.shape)
+            #expect(try (ours - expected).abs().max().item() <= 1e-6, "kernel \(kernel), stride \(stride), \(time) steps")
+        }
+    }
+
     @Test func resetStartsANewClip() throws {
         let model = MimiFixture.model
         let first = try Self.codes(k: 32, frames: 5, size: model.config.codebookSize, seed: 1)
