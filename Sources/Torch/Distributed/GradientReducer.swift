@@ -15,6 +15,7 @@ public final class GradientReducer: @unchecked Sendable {
     ///   - findUnusedParameters: walk the graph before backward so parameters it does not reach
     ///     (a batch without depth-decoder targets, say) count as ready instead of stalling.
     public init(parameters: [Tensor], group: ProcessGroup, bucketCapMB: Int = 25, findUnusedParameters: Bool = true) throws {
+        Runtime.prepareBackends()  // c10d may ask ATen about CUDA (DDP's streams and events)
         let handles: [OpaquePointer?] = parameters.map { $0.handle }
         guard let handle = ct_reducer_new(group.handle, handles, Int64(handles.count), Int64(bucketCapMB) << 20,
                                           findUnusedParameters ? 1 : 0)

@@ -12,6 +12,7 @@ public final class ProcessGroup: @unchecked Sendable {
     /// Joins the group; every rank must call this. A collective that waits longer than `timeout`
     /// seconds for a peer throws instead of hanging.
     public static func gloo(store: TCPStore, rank: Int, size: Int, timeout: Double) throws -> ProcessGroup {
+        Runtime.prepareBackends()  // c10d may ask ATen about CUDA (Gloo's CUDA collectives, DDP's streams)
         guard let handle = ct_group_gloo(store.handle, Int32(rank), Int32(size), Int64(timeout * 1000))
         else { throw TorchError.last }
         return ProcessGroup(handle: handle, rank: rank, size: size, store: store)
