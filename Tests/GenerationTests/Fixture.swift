@@ -71,52 +71,63 @@ func parityMargin(_ what: String, _ measured: Double, _ bound: Double) -> Bool {
 }
 
 extension Fixture {
-    /// How far every argmax `Generator.generate` takes to produce `frames` after `prompt` is from a tie: the
-    /// smallest (chosen logit − largest other logit) / largest |logit| of the row, over codebook 0 (lm_head) and
-    /// codebooks 1..<K (depth decoder) of every frame, replayed with the generator's ops and KV caches. Negative
-    /// when some frame code is not the argmax here.
-    static func argmaxMargin(_ model: CSMForConditionalGeneration, _ prompt: GenerationPrompt, frames: [[Int]]) throws -> Double {
-        func margin(_ logits: Tensor, _ chosen: Int) throws -> Double {
-            let row = try logits.to(.f32).toArray(Float.self).map(Double.init)
-            let runnerUp = row.indices.filter { $0 != chosen }.map { row[$0] }.max()!
-            return (row[chosen] - runnerUp) / Swift.max(row.map(abs).max()!, 1e-30)
-        }
-        let config = model.config, k = config.numCodebooks
+    /// The reference walk of generation with the plain ops (growing KV caches, ids fed back from the host): each
+    /// frame's codebook 0 from `lm_head`, codebooks 1..<K from the depth decoder, every code chosen by
+    /// `pick(logits, frameIndex, codebook)`. Stops after `maxFrames`, or at the end-of-audio frame if `stopAtEnd`.
+    static func referenceWalk(_ model: CSMForConditionalGeneration, _ prompt: GenerationPrompt, maxFrames: Int,
+                              stopAtEnd: Bool, pick: (Tensor, Int, Int) throws -> Int) throws -> [[Int]] {
+        let config = model.config, k = config.numCodebooks, depth = model.depthDecoder
         return try withNoGrad {
             let batch = try CSMBatch([prompt.layout(config.specialIds)], numCodebooks: k, device: model.device)
             let caches = model.backboneModel.layers.map { _ in KVCache() }
             var hidden = try model.backboneModel(inputsEmbeds: model.embed(batch), mask: nil, caches: caches)
-            var worst = Double.infinity
-            for frame in frames {
+            var frames: [[Int]] = []
+            while frames.count < maxFrames {
                 let last = try hidden.select(1, hidden.size(1) - 1)
-                worst = Swift.min(worst, try margin(model.lmHead(last).select(0, 0), frame[0]))
-                let depth = model.depthDecoder
+                var frame = [try pick(model.lmHead(last).select(0, 0), frames.count, 0)]
                 let depthCaches = depth.model.layers.map { _ in KVCache() }
                 var h = try depth.model(inputIds: Tensor([Int64(0), Int64(frame[0])], shape: [1, 2]).to(model.device),
                                         backboneLastHidden: last, caches: depthCaches)
                 for codebook in 1..<k {
                     let head = try depth.codebooksHead.weight.select(0, codebook - 1)
-                    worst = Swift.min(worst, try margin(h.select(1, h.size(1) - 1).matmul(head).select(0, 0), frame[codebook]))
+                    frame.append(try pick(h.select(1, h.size(1) - 1).matmul(head).select(0, 0), frames.count, codebook))
                     if codebook < k - 1 {
                         h = try depth.model(inputIds: Tensor([Int64(frame[codebook])], shape: [1, 1]).to(model.device),
                                             backboneLastHidden: nil, caches: depthCaches)
                     }
                 }
+                frames.append(frame)
+                if stopAtEnd, frame.prefix(k - 1).allSatisfy({ $0 == config.codebookEosTokenId }) { break }
                 let codes = try Tensor(frame.map(Int64.init), shape: [1, 1, k]).to(model.device)
                 hidden = try model.backboneModel(inputsEmbeds: model.backboneModel.embedTokens(codes), mask: nil, caches: caches)
             }
-            return worst
+            return frames
         }
     }
-}
 
-extension Fixture {
+    /// How far every argmax `Generator.generate` takes to produce `frames` after `prompt` is from a tie: the
+    /// smallest (chosen logit − largest other logit) / largest |logit| of the row, over codebook 0 (lm_head) and
+    /// codebooks 1..<K (depth decoder) of every frame, replayed with the reference walk. Negative when some frame
+    /// code is not the argmax here.
+    static func argmaxMargin(_ model: CSMForConditionalGeneration, _ prompt: GenerationPrompt, frames: [[Int]]) throws -> Double {
+        var worst = Double.infinity
+        _ = try referenceWalk(model, prompt, maxFrames: frames.count, stopAtEnd: false) { logits, f, c in
+            let row = try logits.to(.f32).toArray(Float.self).map(Double.init), chosen = frames[f][c]
+            let runnerUp = row.indices.filter { $0 != chosen }.map { row[$0] }.max()!
+            worst = Swift.min(worst, (row[chosen] - runnerUp) / Swift.max(row.map(abs).max()!, 1e-30))
+            return chosen
+        }
+        return worst
+    }
+
     /// The frames `Generator` made when it sampled on the host (before sampling moved to the device): every code read
     /// back and drawn by `TokenSampler.hostDraw` with the same uniforms, growing KV caches, the depth decoder fed
     /// ids from the host. The reference that device sampling must reproduce seed for seed.
     static func hostSampledFrames(_ model: CSMForConditionalGeneration, _ prompt: GenerationPrompt,
                                   options: Generator.Options) throws -> [[Int]] {
-        func sample(_ logits: Tensor, _ s: Sampling, _ rng: inout SeededRandom) throws -> Int {
+        var rng = SeededRandom(seed: options.seed)
+        return try referenceWalk(model, prompt, maxFrames: options.maxFrames, stopAtEnd: true) { logits, _, codebook in
+            let s = codebook == 0 ? options.settings.backbone : options.settings.depthDecoder
             var scores = try logits.to(.f32)
             guard s.doSample else { return try scores.argmax(-1).itemInt() }
             if s.temperature != 1 { scores = try scores / s.temperature }
@@ -126,36 +137,6 @@ extension Fixture {
                 scores = try scores.maskedFill(scores.lt(kth), -.infinity)
             }
             return TokenSampler.hostDraw(try scores.softmax(-1).toArray(Float.self), u: rng.unit())
-        }
-        let config = model.config, k = config.numCodebooks
-        var rng = SeededRandom(seed: options.seed)
-        return try withNoGrad {
-            let batch = try CSMBatch([prompt.layout(config.specialIds)], numCodebooks: k, device: model.device)
-            let caches = model.backboneModel.layers.map { _ in KVCache() }
-            var hidden = try model.backboneModel(inputsEmbeds: model.embed(batch), mask: nil, caches: caches)
-            var frames: [[Int]] = []
-            while frames.count < options.maxFrames {
-                let last = try hidden.select(1, hidden.size(1) - 1)
-                var frame = [try sample(model.lmHead(last).select(0, 0), options.settings.backbone, &rng)]
-                let depth = model.depthDecoder
-                let depthCaches = depth.model.layers.map { _ in KVCache() }
-                var h = try depth.model(inputIds: Tensor([Int64(0), Int64(frame[0])], shape: [1, 2]).to(model.device),
-                                        backboneLastHidden: last, caches: depthCaches)
-                for codebook in 1..<k {
-                    let head = try depth.codebooksHead.weight.select(0, codebook - 1)
-                    frame.append(try sample(h.select(1, h.size(1) - 1).matmul(head).select(0, 0),
-                                            options.settings.depthDecoder, &rng))
-                    if codebook < k - 1 {
-                        h = try depth.model(inputIds: Tensor([Int64(frame[codebook])], shape: [1, 1]).to(model.device),
-                                            backboneLastHidden: nil, caches: depthCaches)
-                    }
-                }
-                frames.append(frame)
-                if frame.prefix(k - 1).allSatisfy({ $0 == config.codebookEosTokenId }) { break }
-                let codes = try Tensor(frame.map(Int64.init), shape: [1, 1, k]).to(model.device)
-                hidden = try model.backboneModel(inputsEmbeds: model.backboneModel.embedTokens(codes), mask: nil, caches: caches)
-            }
-            return frames
         }
     }
 }
