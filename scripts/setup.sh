@@ -5,6 +5,9 @@
 #   scripts/setup.sh            # fetch into .deps/libtorch
 #   scripts/setup.sh --test     # also what the tests need (headless Chromium for the report screenshot)
 #   LIBTORCH=/path/to/torch scripts/setup.sh   # use an existing torch (e.g. a CUDA build)
+# `make setup CUDA=1` then builds the optional CUDA companion (scripts/build_cuda_companion.sh) from the
+# reference venv's pinned wheels (tools/requirements.txt): the venv's torch 2.11.0 is the same wheel as the
+# one pinned here (its libtorch_cpu.so is compared byte for byte), so it is not downloaded a second time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

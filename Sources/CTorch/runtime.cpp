@@ -10,6 +10,7 @@
 #include <ATen/Version.h>
 #include <ATen/detail/CUDAHooksInterface.h>
 #include <c10/core/GradMode.h>
+#include <torch/headeronly/version.h>
 
 #include <atomic>
 #include <dlfcn.h>
@@ -83,6 +84,7 @@ int ct_load_cuda(const char *path) {
 int ct_cuda_hooks_queried(void) { return cuda_hooks_queried ? 1 : 0; }
 void ct_forget_cuda_hooks_queries(void) { cuda_hooks_queried = false; }
 int ct_cuda_device_count(void) { CT_GUARD(0, return has_cuda() ? cuda_hooks().getNumGPUs() : 0;) }
+const char *ct_torch_version(void) { return TORCH_VERSION; }
 int ct_mps_is_available(void) { CT_GUARD(0, return at::globalContext().hasMPS() ? 1 : 0;) }
 int ct_synchronize(int device_type, int device_index) {
   CT_STATUS(if (device_type == CT_CUDA) cuda_hooks().deviceSynchronize(

@@ -187,7 +187,7 @@ extension Runtime {
 
     /// The folder of the libtorch_cpu.so mapped into this process (/proc/self/maps): the libtorch actually
     /// linked, whatever LIBTORCH says now. nil where /proc is not available.
-    static var linkedLibtorchFolder: String? {
+    public static var linkedLibtorchFolder: String? {
         guard let maps = procFile("/proc/self/maps") else { return nil }
         for line in maps.split(separator: "\n") where line.hasSuffix("/libtorch_cpu.so") {
             if let slash = line.firstIndex(of: "/") {

@@ -51,6 +51,8 @@ int ct_load_cuda(const char *path);
 int ct_cuda_hooks_queried(void);
 void ct_forget_cuda_hooks_queries(void);
 int ct_cuda_device_count(void);
+// The torch version of the headers this shim was built with ("2.11.0"): the CUDA companion must match it.
+const char *ct_torch_version(void);
 int ct_mps_is_available(void);
 int ct_synchronize(int device_type, int device_index);
 int ct_is_grad_enabled(void);
@@ -270,8 +272,12 @@ ct_store ct_tcp_store(const char *host, int port, int is_server, int world_size,
 // store.add(key, delta): the key's counter after adding (delta 0 reads it).
 int ct_store_add(ct_store s, const char *key, int64_t delta, int64_t *out);
 void ct_store_free(ct_store s);
-// A ProcessGroup of `size` ranks over `s` whose CPU (and CUDA) collectives run on Gloo.
-ct_group ct_group_gloo(ct_store s, int rank, int size, int64_t timeout_ms);
+// The store as a c10d::Store* (borrowed), for the CUDA companion's ctc_nccl_backend.
+void *ct_store_c10d(ct_store s);
+// A ProcessGroup of `size` ranks over `s`: CPU collectives on Gloo; CUDA collectives on `cuda_backend`
+// (a c10d::Backend* holding one reference, which the group takes over: the CUDA companion's
+// ProcessGroupNCCL) or, when it is NULL, on the same Gloo backend.
+ct_group ct_group_new(ct_store s, int rank, int size, int64_t timeout_ms, void *cuda_backend);
 // In-place sum over all ranks, waited for.
 int ct_group_allreduce_sum(ct_group g, ct_tensor t);
 // Rank `root`'s values, in place on every rank, waited for.
