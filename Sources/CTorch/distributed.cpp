@@ -1,5 +1,5 @@
 // The shim over c10d, libtorch's distributed engine: TCPStore rendezvous, a ProcessGroup backed by
-// Gloo, and the Reducer that DistributedDataParallel uses. Nothing here decides anything; the
+// Gloo (and by NCCL for CUDA tensors, a backend the CUDA companion makes), and the Reducer that DistributedDataParallel uses. Nothing here decides anything; the
 // training loop (Sources/Training/Distributed) does.
 //
 // ProcessGroupGloo.hpp needs gloo's headers to compile (Debian's libgloo-dev); only declarations
@@ -48,16 +48,25 @@ int ct_store_add(ct_store s, const char *key, int64_t delta, int64_t *out) {
 
 void ct_store_free(ct_store s) { delete s; }
 
-ct_group ct_group_gloo(ct_store s, int rank, int size, int64_t timeout_ms) {
+void *ct_store_c10d(ct_store s) { return s->store.get(); }
+
+ct_group ct_group_new(ct_store s, int rank, int size, int64_t timeout_ms, void *cuda_backend) {
+  // Taken over first, so a failure below still releases it.
+  c10::intrusive_ptr<c10d::Backend> cuda;
+  if (cuda_backend) cuda = c10::intrusive_ptr<c10d::Backend>::reclaim(static_cast<c10d::Backend *>(cuda_backend));
   CT_GUARD(nullptr, {
     auto options = c10d::ProcessGroupGloo::Options::create_default(std::chrono::milliseconds(timeout_ms));
     auto gloo = c10::make_intrusive<c10d::ProcessGroupGloo>(s->store, rank, size, options);
-    // What torch.distributed.init_process_group("gloo") builds: a ProcessGroup whose CPU and CUDA
-    // collectives go to the one Gloo backend.
+    // What torch.distributed.init_process_group builds: "gloo" (Gloo for CPU and CUDA tensors) or
+    // "cpu:gloo,cuda:nccl" (NCCL for CUDA tensors; the small CPU sums of the loop stay on Gloo).
     auto group = c10::make_intrusive<c10d::ProcessGroup>(s->store, rank, size);
-    group->setDefaultBackend(c10d::ProcessGroup::BackendType::GLOO);
-    for (auto device : {c10::DeviceType::CPU, c10::DeviceType::CUDA})
-      group->setBackend(device, c10d::ProcessGroup::BackendType::GLOO, gloo);
+    using Type = c10d::ProcessGroup::BackendType;
+    group->setDefaultBackend(Type::GLOO);
+    group->setBackend(c10::DeviceType::CPU, Type::GLOO, gloo);
+    if (cuda)
+      group->setBackend(c10::DeviceType::CUDA, Type::NCCL, cuda);
+    else
+      group->setBackend(c10::DeviceType::CUDA, Type::GLOO, gloo);
     return new ct_group_s{group};
   })
 }

@@ -153,7 +153,7 @@ public final class Trainer {
         let progress = isMain ? TrainingProgress(total: state.totalSteps, log: io.log) : nil
         io.log("[train] \(train.count) samples, \(validation.count) validation, \(stepsPerEpoch) steps/epoch, "
             + "\(state.totalSteps) steps; trainable parameters: \(parameters.reduce(0) { $0 + $1.tensor.count })"
-            + (distributed.map { " on \($0.worldSize) ranks (Gloo), gradients averaged \(gradientSync!)" } ?? ""))
+            + (distributed.map { " on \($0.worldSize) ranks (\($0.backend.backend)), gradients averaged \(gradientSync!)" } ?? ""))
 
         if model.device != .cpu, isMain, let note = Runtime.peakMemory(on: model.device).note {
             io.log("[train] peak GPU memory not recorded: \(note); metrics.jsonl has host RSS only (peak_rss_mb)")

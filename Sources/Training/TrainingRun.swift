@@ -22,10 +22,15 @@ public struct TrainingRun {
         if config.threads > 0 { Runtime.threads = config.threads }
         // Several processes (torchrun's variables, or csm train --nproc): join the group first,
         // so a rank that cannot connect fails before loading anything. Rank 0 does the talking.
-        let distributed = try DistributedEnvironment.fromEnvironment().map { try DataParallel.join($0, timeout: config.ddpTimeout) }
-        let log = distributed.map { $0.isMain } ?? true ? self.log : { _ in }
+        // The device first: the ranks agree on NCCL (every rank on CUDA) or Gloo when they join.
+        let environment = try DistributedEnvironment.fromEnvironment()
         var device = try Device.parse(config.device)
-        if let distributed, case .cuda = device { device = try Device.parse("cuda:\(distributed.environment.localRank)") }
+        if let environment, case .cuda = device { device = try Device.parse("cuda:\(environment.localRank)") }
+        let distributed = try environment.map { try DataParallel.join($0, timeout: config.ddpTimeout, device: device) }
+        let log = distributed.map { $0.isMain } ?? true ? self.log : { _ in }
+        if let distributed {
+            log("[train] \(distributed.worldSize) rank(s); collectives: \(distributed.backend)")
+        }
         let outputDir = URL(fileURLWithPath: config.outputDir)
         if let genFrom = config.genFrom {  // fail now, not at step 1000
             do { try GenerationPrompt.validateFolder(URL(fileURLWithPath: genFrom)) } catch {

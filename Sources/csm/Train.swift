@@ -21,7 +21,7 @@ struct Train: ParsableCommand {
     )
 
     @Option(name: .both("config"), help: "YAML file with settings under the names above (flags win over it).") var config: String?
-    @Option(name: .both("nproc"), help: "Train data-parallel in N local processes (as torchrun --nproc-per-node N; Gloo).") var nproc: Int?
+    @Option(name: .both("nproc"), help: "Train data-parallel in N local processes (as torchrun --nproc-per-node N; NCCL when every rank is on CUDA with the CUDA companion, else Gloo).") var nproc: Int?
     /// Every other argument: the setting flags, read by `TrainConfig.Flags`.
     @Argument(parsing: .allUnrecognized, help: .hidden) var settings: [String] = []
 
@@ -47,7 +47,7 @@ struct Train: ParsableCommand {
     func run() throws {
         // Before the first tensor: libtorch reads the huge-page setting at its first allocation.
         Runtime.tuneForTraining()
-        if let nproc, nproc > 1 {
+        if let nproc, nproc >= 1 {
             guard ProcessInfo.processInfo.environment["WORLD_SIZE"] == nil else {
                 throw ValidationError("--nproc starts its own processes; it cannot run under torchrun or another launcher (WORLD_SIZE is set)")
             }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Torch
 @testable import Training
 
 /// The pure parts of data-parallel training: torchrun's variables and the per-rank sample shards.
@@ -7,6 +8,9 @@ struct DistributedTests {
     @Test func readsTorchrunVariables() throws {
         #expect(try DistributedEnvironment.fromEnvironment([:]) == nil)
         #expect(try DistributedEnvironment.fromEnvironment(["WORLD_SIZE": "1"]) == nil)
+        // torchrun --nproc-per-node 1 (and csm train --nproc 1): a group of one.
+        let one = ["WORLD_SIZE": "1", "RANK": "0", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": "29500"]
+        #expect(try DistributedEnvironment.fromEnvironment(one)?.worldSize == 1)
         let env = try #require(try DistributedEnvironment.fromEnvironment(
             ["WORLD_SIZE": "4", "RANK": "3", "LOCAL_RANK": "1", "MASTER_ADDR": "node7", "MASTER_PORT": "29500"]))
         #expect(env == DistributedEnvironment(rank: 3, worldSize: 4, localRank: 1, masterAddr: "node7", masterPort: 29500))
@@ -57,5 +61,30 @@ struct DistributedTests {
     @Test func launcherDropsItsOwnFlag() {
         #expect(LocalLauncher.withoutNproc(["train", "--nproc", "2", "--batch_size", "1", "--nproc=3"])
             == ["train", "--batch_size", "1"])
+    }
+
+    /// NCCL only when every rank is on CUDA with NCCL; otherwise Gloo, saying why.
+    @Test func ncclOnlyWhenEveryRankIsOnCUDAWithNCCL() {
+        let nccl = BackendChoice.decide(cudaRanks: 2, ncclRanks: 2, worldSize: 2, local: .cudaWithNCCL("2.28.9"))
+        #expect(nccl.backend == .nccl && nccl.reason.contains("every rank on CUDA, NCCL 2.28.9"), "\(nccl)")
+        let cpu = BackendChoice.decide(cudaRanks: 1, ncclRanks: 1, worldSize: 2, local: .cudaWithNCCL(nil))
+        #expect(cpu.backend == .gloo && cpu.reason == "1 of 2 rank(s) on the CPU", "\(cpu)")
+        let lacking = BackendChoice.decide(cudaRanks: 2, ncclRanks: 1, worldSize: 2, local: .cudaWithoutNCCL("no companion"))
+        #expect(lacking.backend == .gloo && lacking.reason == "1 of 2 CUDA rank(s) cannot use NCCL; this rank: no companion",
+                "\(lacking)")
+        #expect(BackendChoice.decide(cudaRanks: 0, ncclRanks: 0, worldSize: 1, local: .cpu).backend == .gloo)
+        #expect(BackendChoice.Offer.local(device: .cpu) == .cpu)  // never asks the CUDA companion
+    }
+
+    /// The ranks agree through the store: a world of one on the CPU forms a Gloo group and all-reduces.
+    @Test func aWorldOfOneOnTheCPUAgreesOnGloo() throws {
+        let port = try LocalLauncher.freePort()
+        let store = try TCPStore(host: "127.0.0.1", port: port, isServer: true, worldSize: 1, timeout: 30)
+        let choice = try BackendChoice.agree(store: store, offer: .cpu, worldSize: 1, timeout: 30)
+        #expect(choice.backend == .gloo && choice.reason == "1 of 1 rank(s) on the CPU")
+        let group = try ProcessGroup.make(store: store, rank: 0, size: 1, timeout: 30, cuda: choice.backend)
+        let t = try Tensor([1.0, 2.0])
+        try group.allReduceSum(t)
+        #expect(try t.toArray(Double.self) == [1.0, 2.0] && group.cudaBackend == .gloo)
     }
 }

@@ -1,7 +1,8 @@
 import Foundation
 import Torch
 
-/// This process's part in data-parallel training over c10d: the Gloo process group, the sample
+/// This process's part in data-parallel training over c10d: the process group (Gloo, or NCCL for CUDA
+/// tensors when every rank is on CUDA; `BackendChoice`), the sample
 /// shard it trains on, DistributedDataParallel's gradient reducer, and the heartbeat watchdog.
 ///
 /// Every rank holds the whole model and trains on its own slice of each global batch; gradients
@@ -9,15 +10,18 @@ import Torch
 public final class DataParallel {
     public let environment: DistributedEnvironment
     public let group: ProcessGroup
+    /// What carries the CUDA collectives, and why.
+    public let backend: BackendChoice
     let heartbeat: Heartbeat
 
     public var rank: Int { environment.rank }
     public var worldSize: Int { environment.worldSize }
     public var isMain: Bool { environment.isMain }
 
-    /// Rendezvous at `MASTER_ADDR:MASTER_PORT` (rank 0 serves the store) and builds the group.
-    /// Waits at most `timeout` seconds for the other ranks, then throws naming how many came.
-    public static func join(_ env: DistributedEnvironment, timeout: Double) throws -> DataParallel {
+    /// Rendezvous at `MASTER_ADDR:MASTER_PORT` (rank 0 serves the store), agrees on the backend with the
+    /// other ranks (this one trains on `device`) and builds the group. Waits at most `timeout` seconds for
+    /// the other ranks, then throws naming how many came.
+    public static func join(_ env: DistributedEnvironment, timeout: Double, device: Device = .cpu) throws -> DataParallel {
         let address = "\(env.masterAddr):\(env.masterPort)"
         let store: TCPStore
         do {
@@ -27,9 +31,12 @@ public final class DataParallel {
             throw DistributedError.rendezvous(rank: env.rank, worldSize: env.worldSize, address: address,
                                               timeout: timeout, underlying: "\(error)")
         }
-        let group: ProcessGroup
+        let group: ProcessGroup, backend: BackendChoice
         do {
-            group = try ProcessGroup.gloo(store: store, rank: env.rank, size: env.worldSize, timeout: timeout)
+            backend = try BackendChoice.agree(store: store, offer: .local(device: device), worldSize: env.worldSize,
+                                              timeout: timeout)
+            group = try ProcessGroup.make(store: store, rank: env.rank, size: env.worldSize, timeout: timeout,
+                                          cuda: backend.backend)
         } catch {
             throw DistributedError.rendezvous(rank: env.rank, worldSize: env.worldSize, address: address,
                                               timeout: timeout, underlying: "\(error)")
@@ -39,12 +46,13 @@ public final class DataParallel {
                                       timeout: 10)
         let heartbeat = Heartbeat(store: watchStore, rank: env.rank, worldSize: env.worldSize, rendezvous: address)
         heartbeat.start()
-        return DataParallel(environment: env, group: group, heartbeat: heartbeat)
+        return DataParallel(environment: env, group: group, backend: backend, heartbeat: heartbeat)
     }
 
-    init(environment: DistributedEnvironment, group: ProcessGroup, heartbeat: Heartbeat) {
+    init(environment: DistributedEnvironment, group: ProcessGroup, backend: BackendChoice, heartbeat: Heartbeat) {
         self.environment = environment
         self.group = group
+        self.backend = backend
         self.heartbeat = heartbeat
     }
 

@@ -14,7 +14,9 @@ public struct DistributedEnvironment: Equatable, Sendable {
 
     public var isMain: Bool { rank == 0 }
 
-    /// nil for a single process (`WORLD_SIZE` unset or 1); otherwise every variable must be valid.
+    /// nil for a single process (`WORLD_SIZE` unset, or 1 without the other variables); otherwise every
+    /// variable must be valid. A world of one with them (torchrun's `--nproc-per-node 1`, `csm train --nproc 1`)
+    /// still forms a process group: the same run through c10d.
     public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) throws -> DistributedEnvironment? {
         guard let world = env["WORLD_SIZE"] else { return nil }
         func int(_ name: String, _ value: String?) throws -> Int {
@@ -24,7 +26,7 @@ public struct DistributedEnvironment: Equatable, Sendable {
         }
         let size = try int("WORLD_SIZE", world)
         guard size >= 1 else { throw ConfigError("WORLD_SIZE=\(world) must be at least 1") }
-        if size == 1 { return nil }
+        if size == 1 && env["RANK"] == nil && env["MASTER_ADDR"] == nil { return nil }
         let rank = try int("RANK", env["RANK"])
         guard (0 ..< size).contains(rank) else { throw ConfigError("RANK=\(rank) must be in 0..<WORLD_SIZE (\(size))") }
         let port = try int("MASTER_PORT", env["MASTER_PORT"])
