@@ -5,17 +5,24 @@ SWIFT_FLAGS ?=
 VENV := tools/.venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup build release test demo venv fixtures bench clean cuda-companion
+.PHONY: setup build release test demo venv fixtures bench clean cuda-companion device-build
 
 # Debian packages + libtorch (pinned torch wheel from PyPI, or LIBTORCH=/path/to/torch).
+# CUDA=1: also the CUDA companion (libctorch_cuda.so), from the reference venv's pinned wheels (make cuda-companion).
 setup:
 	@scripts/setup.sh
+	@if [ "$(CUDA)" = 1 ]; then $(MAKE) --no-print-directory cuda-companion; fi
+
+# The CUDA companion, when built (.build/cuda), goes next to the binaries, where csm looks for it.
+COMPANION_BESIDE = @if [ -f .build/cuda/libctorch_cuda.so ]; then cp .build/cuda/libctorch_cuda.so $(1)/; fi
 
 build: setup
 	$(SWIFT) build $(SWIFT_FLAGS)
+	$(call COMPANION_BESIDE,.build/debug)
 
 release: setup
 	$(SWIFT) build -c release $(SWIFT_FLAGS) --product csm
+	$(call COMPANION_BESIDE,.build/release)
 
 # The suites that compare our numerics with committed fixtures, rerun by the portability pass below.
 PARITY_SUITES := OpParityTests AdamWTests ModelGradientTests RuntimeTests ForwardParityTests GradientParityTests \
@@ -38,6 +45,9 @@ AVX2_GEMM := ONEDNN_MAX_CPU_ISA=AVX2 MKL_ENABLE_INSTRUCTIONS=AVX2
 test: venv
 	@scripts/setup.sh --test
 	$(SWIFT) build --build-tests $(SWIFT_FLAGS)
+	@# The CUDA companion is compiled and linked against the venv's CUDA torch (no GPU needed; ~20 s of CPU),
+	@# so GPUReadinessTests can check its symbols and that it says "no CUDA device" here.
+	scripts/build_cuda_companion.sh
 	$(SWIFT) test --skip-build --no-parallel $(SWIFT_FLAGS) 2>&1 | tee .build/test.log; exit $${PIPESTATUS[0]}
 	@echo "== portability pass: ATEN_CPU_CAPABILITY=avx2"
 	ATEN_CPU_CAPABILITY=avx2 $(AVX2_GEMM) $(SWIFT) test --skip-build --no-parallel $(SWIFT_FLAGS) --filter '$(PARITY)' 2>&1 \
@@ -46,18 +56,17 @@ test: venv
 	ATEN_CPU_CAPABILITY=default $(AVX2_GEMM) $(SWIFT) test --skip-build --no-parallel $(SWIFT_FLAGS) --filter '$(PARITY)' 2>&1 \
 	  | tee .build/test-default.log; exit $${PIPESTATUS[0]}
 
-# The optional companion library that reads CUDA's caching allocator (peak GPU memory in metrics.jsonl and
-# the report; without it they say the figure is unknown). Needs a CUDA build of torch (LIBTORCH or
-# .deps/libtorch) and the CUDA runtime headers (CUDA_INCLUDE, e.g. a CUDA toolkit's or the nvidia wheel's).
-TORCH_ROOT := $(or $(LIBTORCH),$(CURDIR)/.deps/libtorch)
-CUDA_INCLUDE ?= /usr/local/cuda/include
-cuda-companion:
-	@test -f $(TORCH_ROOT)/lib/libc10_cuda.so || { echo "$(TORCH_ROOT)/lib has no libc10_cuda.so: set LIBTORCH to a CUDA build of torch"; exit 1; }
-	mkdir -p .build/release .build/debug
-	$(CXX) -std=c++20 -O2 -shared -fPIC -D_GLIBCXX_USE_CXX11_ABI=1 -isystem $(TORCH_ROOT)/include -isystem $(CUDA_INCLUDE) \
-	  tools/cuda/ctorch_cuda.cpp -o .build/release/libctorch_cuda.so -L$(TORCH_ROOT)/lib -lc10_cuda -lc10 \
-	  -Wl,-rpath,$(TORCH_ROOT)/lib
-	cp .build/release/libctorch_cuda.so .build/debug/libctorch_cuda.so
+# The optional CUDA companion (tools/cuda/ctorch_cuda.cpp): the CUDA allocator's memory figures and NCCL
+# process groups, loaded only with --device cuda. Built against a CUDA torch of the same version as the
+# libtorch csm links (TORCH=…, LIBTORCH=… or the reference venv's) and the CUDA runtime / NCCL headers of
+# their pinned wheels; see scripts/build_cuda_companion.sh. No GPU needed to build it.
+cuda-companion: venv
+	scripts/build_cuda_companion.sh
+
+# The static binaries, their libraries and the CUDA companion, packed for a GPU machine without Swift
+# (scripts/gpu_check.sh runs there); checks the carried size is under 64 MiB.
+device-build: setup venv
+	scripts/build_for_device.sh
 
 demo: release
 	@scripts/demo.sh

@@ -16,12 +16,17 @@ struct GenerationBench: ParsableCommand {
     @Option(help: "cpu, cuda, cuda:N or mps.") var device = "cpu"
     @Option(help: "Weight-only quantized projections: int8 or int4 (default: none).") var quantize: String?
     @Option(name: [.customLong("group_size"), .customLong("group-size")], help: "int4 group size.") var groupSize = 64
+    @Option(name: .customLong("prompt-ids"), help: "Comma-separated text ids (default: <bos>, 30 fixed ids, <eos>).")
+    var promptIds: String?
+    @Flag(help: "Greedy decoding (argmax in both decoders) instead of top-k 50 at temperature 0.9.") var greedy = false
+    @Flag(help: "One JSON line with the timings and the generated codes instead of the sentence.") var json = false
 
     func run() throws {
         threads.apply()
         let dtype = try floatDType(self.dtype)
         // The same ids as tools/bench/generation.py: `<bos>` + 30 fixed text ids + `<eos>`.
-        let textIds = [128_000] + (0 ..< 30).map { ($0 * 7919) % 30_000 + 1000 } + [128_001]
+        let defaultIds: [Int] = [128_000] + (0 ..< 30).map { ($0 * 7919) % 30_000 + 1000 } + [128_001]
+        let textIds: [Int] = try promptIds.map(Self.ids) ?? defaultIds
 
         let load = Stopwatch()
         let csm = try CSMForConditionalGeneration.load(folder: URL(fileURLWithPath: model), dtype: dtype,
@@ -34,7 +39,8 @@ struct GenerationBench: ParsableCommand {
                 + (report.skipped.isEmpty ? ")" : ", \(report.skipped.count) kept dense)")
         }
         let loadSeconds = load.wall
-        let options = Generator.Options(maxFrames: frames, settings: GenerationSettings(), seed: 0)
+        let settings = greedy ? GenerationSettings(backbone: .greedy, depthDecoder: .greedy) : GenerationSettings()
+        let options = Generator.Options(maxFrames: frames, settings: settings, seed: 0)
         var firstFrame: Double?
         let watch = Stopwatch()
         let output = try Generator(model: csm).generate(GenerationPrompt(textIds: textIds), options: options) { _ in
@@ -43,9 +49,22 @@ struct GenerationBench: ParsableCommand {
         let seconds = watch.wall
         let n = output.frames.count
         let audioSeconds = Double(n) / Generator.Options.framesPerSecond
+        if json {
+            try printJSON(["impl": "csm-swift", "device": device, "dtype": "\(dtype)", "greedy": greedy, "frames": n,
+                           "seconds": seconds, "frames_per_s": Double(n) / seconds,
+                           "first_frame_seconds": firstFrame ?? seconds, "load_seconds": loadSeconds, "codes": output.frames])
+            return
+        }
         print(String(format: "swift: dtype %@ threads %d: %d frames in %.2f s (load %.1f s, prefill+first frame %.2f s): "
                      + "%.2f frames/s, real-time factor %.2f%@", label, Runtime.threads, n, seconds, loadSeconds,
                      firstFrame ?? seconds, Double(n) / seconds, seconds / audioSeconds,
                      output.stoppedAtEnd ? " (stopped early at an all-zero frame)" : ""))
+    }
+
+    static func ids(_ list: String) throws -> [Int] {
+        try list.split(separator: ",").map {
+            guard let id = Int($0) else { throw ValidationError("--prompt-ids: '\($0)' is not an id") }
+            return id
+        }
     }
 }
