@@ -39,18 +39,29 @@ if [ -f "$linked/lib/libtorch_cpu.so" ] && [ "$linked/lib" != "$torch/lib" ] \
 fi
 
 site=$(dirname "$torch")
-include_for() { # header → the first folder that has it
-  for d in "$site/nvidia/cu13/include" "$site/nvidia/cuda_runtime/include" "$site/nvidia/nccl/include" \
-           "${CUDA_HOME:-/usr/local/cuda}/include" /usr/include; do
-    [ -f "$d/$1" ] && { echo "$d"; return 0; }
-  done
-  return 1
-}
-cuda_inc=$(include_for cuda_runtime_api.h) || fail "no cuda_runtime_api.h: pip install nvidia-cuda-runtime==13.0.96 beside $torch, or set CUDA_HOME"
-nccl_inc=$(include_for nccl.h) || fail "no nccl.h: pip install nvidia-nccl-cu13 beside $torch"
+# Header folders: the wheels beside that torch, else a CUDA toolkit (nvcc's). One folder that has all of
+# cuda_runtime.h's own includes (crt/, nv/target) is used alone, so the headers are of one CUDA release;
+# otherwise every folder that exists, the wheels' first.
+nvcc_home=$(command -v nvcc >/dev/null && dirname "$(dirname "$(readlink -f "$(command -v nvcc)")")" || true)
+header_dirs=("$site/nvidia/cu13/include" "$site/nvidia/cuda_runtime/include" "${CUDA_HOME:-/usr/local/cuda}/include")
+[ -n "$nvcc_home" ] && header_dirs+=("$nvcc_home/include")
+cuda_flags=()
+for d in "${header_dirs[@]}"; do
+  if [ -f "$d/cuda_runtime_api.h" ] && [ -f "$d/crt/host_config.h" ] && [ -e "$d/nv/target" ]; then cuda_flags=(-isystem "$d"); break; fi
+done
+if [ ${#cuda_flags[@]} = 0 ]; then
+  for d in "${header_dirs[@]}"; do [ -d "$d" ] && cuda_flags+=(-isystem "$d"); done
+fi
+cuda_inc="${cuda_flags[*]}"
+[ ${#cuda_flags[@]} -gt 0 ] || fail "no CUDA runtime headers: pip install nvidia-cuda-runtime==13.0.96 nvidia-cuda-crt==13.0.88 nvidia-cuda-cccl==13.0.85 beside $torch (tools/requirements.txt), or set CUDA_HOME"
+nccl_inc=""
+for d in "$site/nvidia/nccl/include" "${CUDA_HOME:-/usr/local/cuda}/include" /usr/include; do
+  [ -f "$d/nccl.h" ] && { nccl_inc=$d; break; }
+done
+[ -n "$nccl_inc" ] || fail "no nccl.h: pip install nvidia-nccl-cu13 beside $torch"
 lib_of() { # soname → its folder (next to the headers' wheel, else the loader's path)
   for d in "$site/nvidia/cu13/lib" "$site/nvidia/cuda_runtime/lib" "$site/nvidia/nccl/lib" \
-           "${CUDA_HOME:-/usr/local/cuda}/lib64" /usr/lib/x86_64-linux-gnu; do
+           "${CUDA_HOME:-/usr/local/cuda}/lib64" ${nvcc_home:+"$nvcc_home/lib64"} /usr/lib/x86_64-linux-gnu; do
     [ -f "$d/$1" ] && { echo "$d"; return 0; }
   done
   return 1
@@ -63,7 +74,7 @@ mkdir -p "$out"
 say "torch $torch; CUDA headers $cuda_inc; NCCL $nccl_inc"
 start=$(date +%s)
 ${CXX:-c++} -std=c++20 -O2 -shared -fPIC -D_GLIBCXX_USE_CXX11_ABI=1 -DUSE_C10D_NCCL -DUSE_C10D_GLOO -Wno-deprecated-declarations \
-  -isystem "$torch/include" -isystem "$torch/include/torch/csrc/api/include" -isystem "$cuda_inc" -isystem "$nccl_inc" \
+  -isystem "$torch/include" -isystem "$torch/include/torch/csrc/api/include" "${cuda_flags[@]}" -isystem "$nccl_inc" \
   tools/cuda/ctorch_cuda.cpp -o "$out/libctorch_cuda.so" \
   -L"$torch/lib" -ltorch_cuda -lc10_cuda -ltorch_cpu -lc10 -L"$cudart_lib" -l:libcudart.so.13 -L"$nccl_lib" -l:libnccl.so.2 \
   -Wl,--no-undefined -Wl,-rpath,"$torch/lib:$cudart_lib:$nccl_lib"

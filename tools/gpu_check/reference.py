@@ -118,7 +118,8 @@ def generate(model_dir, frames, device, greedy, dtype, prompt):
 
 def train_step(model_dir, sample_file, batch, fraction, steps, device, base_dtype):
     """LoRA steps as tools/bench/train_step.py, on `device` with a batch of copies of one sample; the base in
-    bf16 (PEFT keeps the adapters in f32) or f32. Peak GPU memory over all steps (torch.cuda.max_memory_allocated)."""
+    bf16 (PEFT keeps the adapters in f32) or f32. Peak GPU memory of the steps (torch.cuda.max_memory_allocated,
+    reset after loading, as csm-bench train does)."""
     from peft import LoraConfig, get_peft_model
     from transformers import CsmForConditionalGeneration
     csm = fixture_module("csm")

@@ -39,7 +39,7 @@ class Checks:
     def log(self, message):
         print(f"[gpu_check {time.strftime('%H:%M:%S')}] {message}", flush=True)
 
-    def run(self, argv, env=None, timeout=None):
+    def run(self, argv, env=None, timeout=420):
         """Runs a command; its last stdout line as JSON when it prints one (csm-bench, reference.py)."""
         started = time.time()
         p = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=timeout,
@@ -47,10 +47,13 @@ class Checks:
         if p.returncode != 0:
             raise RuntimeError(f"{' '.join(argv[:3])} … exited {p.returncode}: {(p.stderr or p.stdout)[-1500:]}")
         lines = [l for l in p.stdout.splitlines() if l.strip()]
-        try:
-            out = json.loads(lines[-1]) if lines else {}
+        try:  # the whole output (csm eval pretty-prints), else its last line (csm-bench, reference.py)
+            out = json.loads(p.stdout)
         except json.JSONDecodeError:
-            out = {"stdout": p.stdout[-2000:]}
+            try:
+                out = json.loads(lines[-1]) if lines else {}
+            except json.JSONDecodeError:
+                out = {"stdout": p.stdout[-2000:]}
         if isinstance(out, dict):
             out.setdefault("_wall_s", round(time.time() - started, 2))
         return out, p
@@ -219,7 +222,9 @@ class Checks:
                  "", "| check | result |", "|---|---|"]
         c = s["checks"]
         def cell(name, text):
-            r = c.get(name, {})
+            if name not in c:  # not run (--only)
+                return
+            r = c[name]
             status = "ok" if r.get("ok") else "**FAILED**"
             lines.append(f"| {name} | {status}: {text(r) if 'error' not in r else r['error'][-200:].replace('|', '/')} |")
         cell("devices", lambda r: r.get("companion", {}).get("reason") or f"companion {r['companion'].get('path')}, "
@@ -231,7 +236,7 @@ class Checks:
         full = c.get("full_size", {})
         if "train" in full:
             lines += ["", f"LoRA training step, {full['model']}, bf16 base, same batch and device "
-                      "(s/step over steps 2+, peak GPU memory over all steps):", "",
+                      "(s/step over steps 2+; peak GPU memory of the steps, loading excluded, torch.cuda.max_memory_allocated):", "",
                       "| batch × clip | decoder fraction | csm-swift s/step | HF+PEFT s/step | speed-up | csm-swift peak | HF+PEFT peak | memory ratio |",
                       "|---|---|---|---|---|---|---|---|"]
             for r in full["train"]:
