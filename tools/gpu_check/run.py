@@ -134,14 +134,18 @@ class Checks:
             out_dir = os.path.join(self.work, f"train-{name}")
             _, p = self.swift("csm", *common, "--output_dir", out_dir, *extra)
             rows = [json.loads(l) for l in open(os.path.join(out_dir, "metrics.jsonl"))]
-            runs[name] = {"losses": [r["loss"] for r in rows], "log": p.stderr}
+            runs[name] = {"losses": [r["loss"] for r in rows], "log": p.stderr,
+                          "peak_gpu_memory_mb": rows[-1].get("peak_gpu_memory_mb") if rows else None}
         backend = next((l.split("collectives: ", 1)[1] for l in runs["nproc1"]["log"].splitlines()
                         if "collectives: " in l), "not said")
         a, b = runs["single"]["losses"], runs["nproc1"]["losses"]
         rel = max(abs(x - y) / abs(x) for x, y in zip(a, b)) if a and len(a) == len(b) else float("inf")
         want = "NCCL" if self.device.startswith("cuda") else "Gloo"
+        # metrics.jsonl records the CUDA allocator's peak (through the companion) on the GPU, never on the CPU.
+        peak = runs["single"]["peak_gpu_memory_mb"]
+        peak_ok = (peak is not None and peak > 0) if self.device.startswith("cuda") else peak is None
         return {"backend": backend, "losses_single": a, "losses_nproc1": b, "max_rel_diff": rel, "bound": NCCL_RTOL,
-                "ok": backend.startswith(want) and rel <= NCCL_RTOL}
+                "metrics_peak_gpu_memory_mb": peak, "ok": backend.startswith(want) and rel <= NCCL_RTOL and peak_ok}
 
     def full_size(self):
         """Ours vs HF+PEFT, bf16 base, same batch and device: LoRA steps, peak GPU memory; generation speed."""
@@ -232,7 +236,8 @@ class Checks:
         cell("eval_parity", lambda r: f"loss rel. diff {r['rel_diff']:.1e} (bound {r['bound']:.0e})")
         cell("train_parity", lambda r: f"5 LoRA steps, max loss rel. diff {r['max_rel_diff']:.1e} (bound {r['bound']:.0e})")
         cell("greedy_generation", lambda r: f"{r['frames_ours']} frames, first differing frame: {r['first_differing_frame']}")
-        cell("nccl_world_one", lambda r: f"backend {r['backend']}; max loss rel. diff {r['max_rel_diff']:.1e}")
+        cell("nccl_world_one", lambda r: f"backend {r['backend']}; max loss rel. diff {r['max_rel_diff']:.1e}; "
+             f"metrics.jsonl peak_gpu_memory_mb {r['metrics_peak_gpu_memory_mb']}")
         full = c.get("full_size", {})
         if "train" in full:
             lines += ["", f"LoRA training step, {full['model']}, bf16 base, same batch and device "
