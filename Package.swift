@@ -106,7 +106,7 @@ let package = Package(
         .testTarget(name: "DatasetTests", dependencies: ["Dataset", "Audio", "CSM", "Mimi", "Tokenizer", "Torch", "TestSupport"]),
         .testTarget(name: "NF4Tests", dependencies: ["Torch", "TestSupport"]),
         .testTarget(name: "MimiTests", dependencies: ["Mimi", "Torch", "TestSupport"]),
-        .testTarget(name: "WhisperTests", dependencies: ["Whisper", "Torch", "TestSupport"]),
+        .testTarget(name: "WhisperTests", dependencies: ["Whisper", "Torch", "Audio", "TestSupport"]),
         // The tiny model `make demo` runs on loads in every loader and matches transformers.
         .testTarget(name: "DemoTests", dependencies: ["CSM", "Mimi", "Tokenizer", "Torch", "TestSupport"]),
     ],
