@@ -54,6 +54,9 @@ let package = Package(
         // `csm preprocess`: dataset walk, skips, segment shards + manifest, and the reader for training.
         .target(name: "Dataset", dependencies: ["Torch", "Audio", "CSM", "Mimi", "Tokenizer", "ConsoleProgress",
                                                 .product(name: "Crypto", package: "swift-crypto")]),
+        // Whisper speech recognition for evaluation: log-mel features, encoder/decoder, greedy transcription
+        // as transformers' WhisperForConditionalGeneration.generate, text through the checkpoint's tokenizer.json.
+        .target(name: "Whisper", dependencies: ["Torch", "Audio", "Tokenizer"]),
         // Llama-3 byte-level BPE from tokenizer.json, and CSM's turn layout. Pure Swift (Foundation only).
         .target(name: "Tokenizer"),
         // Model resolution: local folder or hub id through the Hugging Face cache, downloading what is missing.
@@ -83,7 +86,7 @@ let package = Package(
         .executableTarget(
             name: "csm-bench",
             dependencies: [
-                "Torch", "Audio", "CSM", "Mimi", "Tokenizer", "Dataset", "Training",
+                "Torch", "Audio", "CSM", "Mimi", "Tokenizer", "Dataset", "Training", "Whisper",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -103,6 +106,7 @@ let package = Package(
         .testTarget(name: "DatasetTests", dependencies: ["Dataset", "Audio", "CSM", "Mimi", "Tokenizer", "Torch", "TestSupport"]),
         .testTarget(name: "NF4Tests", dependencies: ["Torch", "TestSupport"]),
         .testTarget(name: "MimiTests", dependencies: ["Mimi", "Torch", "TestSupport"]),
+        .testTarget(name: "WhisperTests", dependencies: ["Whisper", "Torch", "Audio", "TestSupport"]),
         // The tiny model `make demo` runs on loads in every loader and matches transformers.
         .testTarget(name: "DemoTests", dependencies: ["CSM", "Mimi", "Tokenizer", "Torch", "TestSupport"]),
     ],
