@@ -86,6 +86,22 @@ import TestSupport
         #expect(frames[ids[0]] != greedy, "top-k 20 sampling leaves the argmax path")
     }
 
+    /// Weight-only int8 projections (`--quantize int8`, libtorch's packed kernel, several rows per call): each row
+    /// still equals its prompt alone.
+    @Test func quantizedRowsEqualEachAlone() throws {
+        let model = try Fixture.model()
+        #expect(try model.quantizeProjections(.int8).quantized > 0)
+        let options = Options(maxFrames: 12, settings: Self.settings(Sampling(doSample: true, temperature: 1, topK: 20)),
+                              seed: 9)
+        let batch = try BatchGenerator(model: model, maxRows: 3)
+        let ids = try Self.prompts.prefix(3).map { try batch.join($0, options: options) }
+        var frames: [BatchGenerator.RowID: [[Int]]] = [:]
+        try Self.runToEnd(batch, into: &frames)
+        for (id, prompt) in zip(ids, Self.prompts) {
+            #expect(frames[id] == (try Self.alone(model, prompt, options)), "prompt of \(prompt.length) positions")
+        }
+    }
+
     /// Rows join after others have started, one is cancelled mid-way and its row is reused, rows end at different
     /// frames: nobody's codes change.
     @Test func joiningAndCancellingMidwayLeaveOthersAlone() throws {
