@@ -28,8 +28,8 @@ release: setup
 PARITY_SUITES := OpParityTests AdamWTests ModelGradientTests RuntimeTests ForwardParityTests GradientParityTests \
   LoRATests AdapterExportTests EvaluateTests QuantizedLinearTests QuantizationFidelityTests NF4ParityTests \
   NF4TensorTests NF4LinearTests NF4TrainingTests MimiParityTests MimiBatchTests MimiStreamingTests \
-  GenerationParityTests SamplingTests TrainingMemoryTests TrainParityTests DemoModelTests ProcessorParityTests \
-  WhisperParityTests
+  GenerationParityTests SamplingTests BatchGenerationTests TrainingMemoryTests TrainParityTests DemoModelTests \
+  ProcessorParityTests WhisperParityTests
 EMPTY :=
 SPACE := $(EMPTY) $(EMPTY)
 # One --filter regex, `A|B|…`, with no stray spaces (a space would make a name never match).

@@ -1,5 +1,6 @@
 // csm-bench generation: frames per second and real-time factor of `Generator` on a CSM folder (random weights do:
 // no early stop), on the prompt tools/bench/generation.py gives transformers; scripts/bench_generation.sh runs both.
+// `--batch N`: N requests at once through `BatchGenerator` (prompts of different lengths, one seed each), total frames/s.
 import ArgumentParser
 import CSM
 import Foundation
@@ -20,6 +21,8 @@ struct GenerationBench: ParsableCommand {
     var promptIds: String?
     @Flag(help: "Greedy decoding (argmax in both decoders) instead of top-k 50 at temperature 0.9.") var greedy = false
     @Flag(help: "One JSON line with the timings and the generated codes instead of the sentence.") var json = false
+    @Option(help: "Concurrent requests through BatchGenerator (row i: the prompt less 2·i text ids, seed i); default: one request through Generator.")
+    var batch: Int?
 
     func run() throws {
         threads.apply()
@@ -40,6 +43,7 @@ struct GenerationBench: ParsableCommand {
         }
         let loadSeconds = load.wall
         let settings = greedy ? GenerationSettings(backbone: .greedy, depthDecoder: .greedy) : GenerationSettings()
+        if let batch { return try runBatch(csm, rows: batch, textIds: textIds, settings: settings, label: label, loadSeconds: loadSeconds) }
         let options = Generator.Options(maxFrames: frames, settings: settings, seed: 0)
         var firstFrame: Double?
         let watch = Stopwatch()
@@ -66,5 +70,29 @@ struct GenerationBench: ParsableCommand {
             guard let id = Int($0) else { throw ValidationError("--prompt-ids: '\($0)' is not an id") }
             return id
         }
+    }
+
+    /// `rows` requests joined at once (their prefills timed apart), stepped together to `frames` frames each.
+    func runBatch(_ csm: CSMForConditionalGeneration, rows: Int, textIds: [Int], settings: GenerationSettings,
+                  label: String, loadSeconds: Double) throws {
+        let generator = try BatchGenerator(model: csm, maxRows: rows, maxPositions: textIds.count + frames)
+        let watch = Stopwatch()
+        for r in 0 ..< rows {
+            let ids = [textIds[0]] + textIds.dropFirst().dropLast().dropLast(min(2 * r, textIds.count - 3)) + [textIds.last!]
+            _ = try generator.join(GenerationPrompt(textIds: Array(ids)),
+                                   options: .init(maxFrames: frames, settings: settings, seed: UInt64(r)))
+        }
+        let prefill = watch.wall
+        var made = 0, firstFrame: Double?
+        while generator.activeCount > 0 {
+            made += try generator.step().count
+            if firstFrame == nil { firstFrame = watch.wall }
+        }
+        let seconds = watch.wall, stepping = seconds - prefill
+        print(String(format: "swift: dtype %@ threads %d batch %d: %d frames in %.2f s (load %.1f s, prefills %.2f s, "
+                     + "prefills+first frames %.2f s): %.2f frames/s in all, %.2f frames/s after the prefills, "
+                     + "%.2f frames/s per request", label, Runtime.threads, rows, made, seconds, loadSeconds, prefill,
+                     firstFrame ?? seconds, Double(made) / seconds, Double(made) / stepping,
+                     Double(made) / Double(rows) / seconds))
     }
 }
