@@ -38,7 +38,7 @@ final class ResponseEncoding {
     /// The bytes of one chunk of samples (none for FLAC until `end()`).
     func chunk(_ samples: [Float]) throws -> Data {
         try encoder.append(samples)
-        return encoder.takeBytes()
+        return streams ? encoder.takeBytes() : Data()  // a FLAC file's header is rewritten at the end
     }
 
     /// What remains once the audio is complete (all of a FLAC file).

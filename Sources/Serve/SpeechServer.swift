@@ -84,7 +84,14 @@ public struct SpeechServer: Sendable {
             guard context.parameters.get("id") == modelName else { throw modelNotFound(context.parameters.get("id") ?? "") }
             return try json(modelObject)
         }
-        router.post("/v1/audio/speech") { [self] request, _ in try await speech(request) }
+        router.post("/v1/audio/speech") { [self] request, _ in
+            // Hummingbird closes the connection after a response whose request was watched for a close (below);
+            // saying so keeps a client from sending its next request down a connection about to close.
+            var response: Response
+            do { response = try await speech(request) } catch { response = OpenAIErrorMiddleware<BasicRequestContext>.response(for: error, request) }
+            response.headers[.connection] = "close"
+            return response
+        }
         return router
     }
 
@@ -224,9 +231,16 @@ struct OpenAIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                 next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
-        } catch let error as OpenAIError {
+        } catch {
+            return Self.response(for: error, request)
+        }
+    }
+
+    static func response(for error: any Error, _ request: Request) -> Response {
+        switch error {
+        case let error as OpenAIError:
             return error.response
-        } catch let error as HTTPError {
+        case let error as HTTPError:
             let message: String
             switch error.status {
             case .notFound: message = "Unknown route: \(request.method) \(request.uri.path)."
@@ -234,9 +248,9 @@ struct OpenAIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             default: message = error.body ?? error.status.reasonPhrase
             }
             return OpenAIError(error.status, message).response
-        } catch is SpeechJob.Cancelled {
+        case is SpeechJob.Cancelled:
             return OpenAIError(.badRequest, "The request was cancelled (the client closed its connection).").response
-        } catch {
+        default:
             return OpenAIError.serverError("Speech generation failed: \(error)").response
         }
     }
