@@ -1,22 +1,47 @@
 import Torch
 
+/// What an attention layer keeps of earlier positions. `KVCache` holds one sequence per batch row, every row at the
+/// same position; generation's `BatchKVCache` holds rows that each continue from their own position.
+public protocol AttentionCache: AnyObject {
+    /// Positions cached before this step (for rows at different positions, the longest row's).
+    var count: Int { get }
+    /// Stores this step's keys and values (batch, kv_heads, new, head_dim) and returns everything the step attends to.
+    func append(_ k: Tensor, _ v: Tensor) throws -> (Tensor, Tensor)
+}
+
 /// Keys and values seen so far by one attention layer (generation appends one step at a time).
 ///
 /// `KVCache()` grows by concatenation (any length). `KVCache(capacity:)` holds static buffers of `capacity`
 /// positions, allocated at the first append and written in place; attention reads the filled prefix (a view), and
 /// `reset()` empties it for reuse without freeing (the depth decoder's caches, once per frame).
-public final class KVCache {
+/// `KVCache(keys:values:)` writes into buffers it is given (a row of `BatchKVCache`'s, for a prompt's prefill).
+public final class KVCache: AttentionCache {
     /// Static buffers' positions; nil for a cache that grows.
     public let capacity: Int?
     private var keyStore: Tensor?
     private var valueStore: Tensor?
+    /// Whether the static buffers were given (never reallocated) rather than allocated here.
+    private let given: Bool
     private var filled = 0
 
-    public init() { capacity = nil }
+    public init() {
+        capacity = nil
+        given = false
+    }
 
     public init(capacity: Int) {
         precondition(capacity > 0, "KVCache: capacity must be > 0")
         self.capacity = capacity
+        given = false
+    }
+
+    /// Static buffers `keys` and `values` (batch, kv_heads, capacity, head_dim), usually views into a larger buffer:
+    /// appends are written there in place, from position 0.
+    public init(keys: Tensor, values: Tensor) {
+        capacity = keys.size(2)
+        keyStore = keys
+        valueStore = values
+        given = true
     }
 
     /// Number of positions cached.
@@ -29,7 +54,7 @@ public final class KVCache {
     }
 
     /// Appends (batch, kv_heads, new, head_dim) and returns everything cached.
-    func append(_ k: Tensor, _ v: Tensor) throws -> (Tensor, Tensor) {
+    public func append(_ k: Tensor, _ v: Tensor) throws -> (Tensor, Tensor) {
         let new = k.size(2)
         guard let capacity else {
             if let keyStore, let valueStore, filled > 0 {
@@ -45,7 +70,7 @@ public final class KVCache {
         guard filled + new <= capacity else {
             throw TorchError("KVCache: \(filled) cached + \(new) new positions exceed the capacity \(capacity)")
         }
-        if keyStore == nil || (filled == 0 && (keyStore!.size(0) != k.size(0) || keyStore!.dtype != k.dtype)) {
+        if !given, keyStore == nil || (filled == 0 && (keyStore!.size(0) != k.size(0) || keyStore!.dtype != k.dtype)) {
             var shape = k.shape
             shape[2] = capacity
             keyStore = try Tensor.zeros(shape, dtype: k.dtype, device: k.device)
@@ -76,8 +101,10 @@ public final class Attention {
         oProj = try Linear(vb.pp("o_proj"), inFeatures: heads * headDim, outFeatures: c.hiddenSize, bias: c.attentionBias)
     }
 
-    /// x (batch, seq, hidden); `mask` boolean (batch or 1, 1, seq, cached+seq), true = attend; nil = plain causal.
-    public func callAsFunction(_ x: Tensor, cos: Tensor, sin: Tensor, mask: Tensor?, cache: KVCache?) throws -> Tensor {
+    /// x (batch, seq, hidden); cos/sin (seq, head_dim), or (batch, 1, seq, head_dim) for rows at their own positions;
+    /// `mask` boolean (batch or 1, 1, seq, cached+seq), true = attend; nil = plain causal.
+    public func callAsFunction(_ x: Tensor, cos: Tensor, sin: Tensor, mask: Tensor?,
+                               cache: (any AttentionCache)?) throws -> Tensor {
         let (b, t) = (x.size(0), x.size(1))
         let q = try applyRotary(qProj(x).view([b, t, heads, headDim]).transpose(1, 2), cos: cos, sin: sin)
         var k = try applyRotary(kProj(x).view([b, t, kvHeads, headDim]).transpose(1, 2), cos: cos, sin: sin)

@@ -31,7 +31,7 @@ public final class BackboneModel {
     }
 
     /// Last hidden state (normed) for `inputsEmbeds` (batch, seq, hidden).
-    public func callAsFunction(inputsEmbeds: Tensor, mask: Tensor?, caches: [KVCache]? = nil) throws -> Tensor {
+    public func callAsFunction(inputsEmbeds: Tensor, mask: Tensor?, caches: [any AttentionCache]? = nil) throws -> Tensor {
         try stack(inputsEmbeds, mask: mask, caches: caches)
     }
 }

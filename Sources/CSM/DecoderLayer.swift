@@ -30,7 +30,8 @@ public final class DecoderLayer {
         postAttentionLayernorm = try RMSNorm(vb.pp("post_attention_layernorm"), dimension: c.hiddenSize, eps: c.rmsNormEps)
     }
 
-    public func callAsFunction(_ x: Tensor, cos: Tensor, sin: Tensor, mask: Tensor?, cache: KVCache?) throws -> Tensor {
+    public func callAsFunction(_ x: Tensor, cos: Tensor, sin: Tensor, mask: Tensor?,
+                               cache: (any AttentionCache)?) throws -> Tensor {
         let h = try x + selfAttn(inputLayernorm(x), cos: cos, sin: sin, mask: mask, cache: cache)
         let n = try postAttentionLayernorm(h)
         return try h + (recomputeMLP ? checkpoint(n) { [mlp] in try mlp($0) } : mlp(n))
@@ -52,14 +53,15 @@ public final class DecoderStack {
 
     /// Normed last hidden state for `x` (batch, seq, hidden). Positions continue after the cache;
     /// `caches` has one entry per layer when given. `rope`, when given, is `rotaryEmb`'s cos/sin for exactly these
-    /// positions, made ahead (generation's depth decoder reuses them every frame).
-    public func callAsFunction(_ x: Tensor, mask: Tensor?, caches: [KVCache]?,
+    /// positions, made ahead: (seq, head_dim) shared by every row (generation's depth decoder reuses them every
+    /// frame), or (batch, 1, seq, head_dim) for rows at their own positions (`BatchGenerator`).
+    public func callAsFunction(_ x: Tensor, mask: Tensor?, caches: [any AttentionCache]?,
                                rope: (cos: Tensor, sin: Tensor)? = nil) throws -> Tensor {
         if let caches, caches.count != layers.count {
             throw TorchError("DecoderStack: \(caches.count) caches for \(layers.count) layers")
         }
-        if let rope, rope.cos.size(0) != x.size(1) {
-            throw TorchError("DecoderStack: rotary cos/sin for \(rope.cos.size(0)) positions, input has \(x.size(1))")
+        if let rope, rope.cos.size(-2) != x.size(1) {
+            throw TorchError("DecoderStack: rotary cos/sin for \(rope.cos.size(-2)) positions, input has \(x.size(1))")
         }
         let start = caches?.first?.count ?? 0
         let (cos, sin) = try rope ?? rotaryEmb(start: start, count: x.size(1), dtype: x.dtype, device: x.device)

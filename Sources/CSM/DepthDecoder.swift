@@ -40,7 +40,7 @@ public final class DepthDecoderModel {
     }
 
     /// ids (N, L) at positions past..<past+L; `backboneLastHidden` (N, backbone hidden) replaces position 0.
-    public func callAsFunction(inputIds: Tensor, backboneLastHidden: Tensor?, caches: [KVCache]? = nil) throws -> Tensor {
+    public func callAsFunction(inputIds: Tensor, backboneLastHidden: Tensor?, caches: [any AttentionCache]? = nil) throws -> Tensor {
         let past = caches?.first?.count ?? 0
         let l = inputIds.size(1)
         let offsets = try Tensor((past..<past + l).map { Int64(Swift.max($0 - 1, 0) * vocabSize) }).to(inputIds.device)

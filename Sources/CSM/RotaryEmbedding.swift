@@ -33,6 +33,17 @@ public final class RotaryEmbedding {
         let emb = try Tensor.cat([freqs, freqs], dim: -1)
         return (try emb.cos().to(dtype), try emb.sin().to(dtype))
     }
+
+    /// cos and sin, each (batch, 1, 1, head_dim), for one position per row: `positions` (batch,) int64 on the
+    /// device (rows that continue from their own positions). The same ops as above, so a row's values are those of
+    /// `callAsFunction(start: position, count: 1, …)`.
+    public func callAsFunction(positions: Tensor, dtype: DType) throws -> (cos: Tensor, sin: Tensor) {
+        let b = positions.size(0)
+        let freqs = try positions.to(.f32).unsqueeze(1) * invFreq.to(positions.device).unsqueeze(0)
+        let emb = try Tensor.cat([freqs, freqs], dim: -1)
+        let shape = [b, 1, 1, emb.size(-1)]
+        return (try emb.cos().to(dtype).view(shape), try emb.sin().to(dtype).view(shape))
+    }
 }
 
 /// q·cos + rotate_half(q)·sin on (batch, heads, seq, head_dim), cos/sin (seq, head_dim).

@@ -1,5 +1,6 @@
 // csm-bench generation: frames per second and real-time factor of `Generator` on a CSM folder (random weights do:
 // no early stop), on the prompt tools/bench/generation.py gives transformers; scripts/bench_generation.sh runs both.
+// `--batch N`: N requests at once through `BatchGenerator` (prompts of different lengths, one seed each), total frames/s.
 import ArgumentParser
 import CSM
 import Foundation
@@ -16,6 +17,8 @@ struct GenerationBench: ParsableCommand {
     @Option(help: "cpu, cuda, cuda:N or mps.") var device = "cpu"
     @Option(help: "Weight-only quantized projections: int8 or int4 (default: none).") var quantize: String?
     @Option(name: [.customLong("group_size"), .customLong("group-size")], help: "int4 group size.") var groupSize = 64
+    @Option(help: "Concurrent requests through BatchGenerator (row i: the prompt less 2·i text ids, seed i); default: one request through Generator.")
+    var batch: Int?
 
     func run() throws {
         threads.apply()
@@ -34,6 +37,7 @@ struct GenerationBench: ParsableCommand {
                 + (report.skipped.isEmpty ? ")" : ", \(report.skipped.count) kept dense)")
         }
         let loadSeconds = load.wall
+        if let batch { return try runBatch(csm, rows: batch, textIds: textIds, label: label, loadSeconds: loadSeconds) }
         let options = Generator.Options(maxFrames: frames, settings: GenerationSettings(), seed: 0)
         var firstFrame: Double?
         let watch = Stopwatch()
@@ -47,5 +51,29 @@ struct GenerationBench: ParsableCommand {
                      + "%.2f frames/s, real-time factor %.2f%@", label, Runtime.threads, n, seconds, loadSeconds,
                      firstFrame ?? seconds, Double(n) / seconds, seconds / audioSeconds,
                      output.stoppedAtEnd ? " (stopped early at an all-zero frame)" : ""))
+    }
+
+    /// `rows` requests joined at once (their prefills timed apart), stepped together to `frames` frames each.
+    func runBatch(_ csm: CSMForConditionalGeneration, rows: Int, textIds: [Int], label: String,
+                  loadSeconds: Double) throws {
+        let generator = try BatchGenerator(model: csm, maxRows: rows, maxPositions: textIds.count + frames)
+        let watch = Stopwatch()
+        for r in 0 ..< rows {
+            let ids = [textIds[0]] + textIds.dropFirst().dropLast().dropLast(min(2 * r, textIds.count - 3)) + [textIds.last!]
+            _ = try generator.join(GenerationPrompt(textIds: Array(ids)),
+                                   options: .init(maxFrames: frames, settings: GenerationSettings(), seed: UInt64(r)))
+        }
+        let prefill = watch.wall
+        var made = 0, firstFrame: Double?
+        while generator.activeCount > 0 {
+            made += try generator.step().count
+            if firstFrame == nil { firstFrame = watch.wall }
+        }
+        let seconds = watch.wall, stepping = seconds - prefill
+        print(String(format: "swift: dtype %@ threads %d batch %d: %d frames in %.2f s (load %.1f s, prefills %.2f s, "
+                     + "prefills+first frames %.2f s): %.2f frames/s in all, %.2f frames/s after the prefills, "
+                     + "%.2f frames/s per request", label, Runtime.threads, rows, made, seconds, loadSeconds, prefill,
+                     firstFrame ?? seconds, Double(made) / seconds, Double(made) / stepping,
+                     Double(made) / Double(rows) / seconds))
     }
 }

@@ -12,6 +12,7 @@ import Torch
 /// Everything of a frame runs on the model's device: sampling (`TokenSampler`) leaves each code there, the depth
 /// decoder and the backbone read the codes from there, and the backbone's KV caches are static buffers written in
 /// place. The host reads one tensor per frame, the frame's K codes (for `onFrame` and the end-of-audio test).
+/// It is a `BatchGenerator` of one row; several prompts at once go through `BatchGenerator` itself.
 public struct Generator {
     public let model: CSMForConditionalGeneration
 
@@ -28,6 +29,14 @@ public struct Generator {
 
         /// Mimi's 12.5 frames per second.
         public static let framesPerSecond = 12.5
+
+        func validate() throws {
+            guard maxFrames > 0 else {
+                throw GenerationError.invalidSetting("the number of frames to generate must be > 0, got \(maxFrames)")
+            }
+            try settings.backbone.validate("backbone")
+            try settings.depthDecoder.validate("depth decoder")
+        }
 
         /// Whole frames within `seconds` of audio (10 s → 125; Sesame's `int(max_audio_length_ms / 80)`), at least 1.
         public static func frames(seconds: Double) -> Int { max(1, Int((seconds * framesPerSecond + 1e-9).rounded(.down))) }
@@ -63,36 +72,20 @@ public struct Generator {
     /// (the end-of-audio frame too); an error it throws stops generation.
     public func generate(_ prompt: GenerationPrompt, options: Options,
                          onFrame: (([Int]) throws -> Void)? = nil) throws -> Output {
-        guard options.maxFrames > 0 else {
-            throw GenerationError.invalidSetting("the number of frames to generate must be > 0, got \(options.maxFrames)")
-        }
-        try options.settings.backbone.validate("backbone")
-        try options.settings.depthDecoder.validate("depth decoder")
+        try options.validate()
         try checkLength(prompt, frames: options.maxFrames)
-        let config = model.config, k = config.numCodebooks
-        var rng = SeededRandom(seed: options.seed)
-        return try withNoGrad {
-            let batch = try CSMBatch([prompt.layout(config.specialIds)], numCodebooks: k, device: model.device)
-            // The prompt, then one position per frame but the last (whose codes are not read back in).
-            let caches = model.backboneModel.layers.map { _ in KVCache(capacity: prompt.length + options.maxFrames) }
-            let depth = try DepthFrameDecoder(model: model)
-            var hidden = try model.backboneModel(inputsEmbeds: model.embed(batch), mask: nil, caches: caches)
-            var frames: [[Int]] = []
-            while true {
-                let last = try hidden.select(1, hidden.size(1) - 1)  // (1, hidden)
-                let code0 = try TokenSampler.sample(model.lmHead(last).select(0, 0), options.settings.backbone, rng: &rng)
-                let codes = try depth(backboneHidden: last, code0: code0, options.settings.depthDecoder, rng: &rng)
-                let frame = try codes.toArray(Int64.self).map(Int.init)  // the frame's one read back to the host
-                frames.append(frame)
-                try onFrame?(frame)
-                if isEndOfAudio(frame) {
-                    return Output(frames: frames, stoppedAtEnd: true, promptLength: prompt.length)
-                }
-                if frames.count == options.maxFrames { break }
-                hidden = try model.backboneModel(inputsEmbeds: model.backboneModel.embedTokens(codes.view([1, 1, k])),
-                                                 mask: nil, caches: caches)
+        // A batch of one, its caches sized to this prompt: with a single row there is no padding and no mask, so the
+        // steps are the plain single-sequence ones.
+        let batch = try BatchGenerator(model: model, maxRows: 1, maxPositions: prompt.length + options.maxFrames)
+        let row = try batch.join(prompt, options: options)
+        var frames: [[Int]] = []
+        while true {
+            guard let event = try batch.step()[row] else { preconditionFailure("step() reports every active row") }
+            frames.append(event.codes)
+            try onFrame?(event.codes)
+            if event.isLast {
+                return Output(frames: frames, stoppedAtEnd: event.isEndOfAudio, promptLength: prompt.length)
             }
-            return Output(frames: frames, stoppedAtEnd: false, promptLength: prompt.length)
         }
     }
 
@@ -106,68 +99,5 @@ public struct Generator {
         }
         try stream.finish()
         return output
-    }
-}
-
-/// Codebooks 1..<K of one frame from the depth decoder (`CsmDepthDecoderForCausalLM.generate`), on the device:
-/// position 0 is the backbone's hidden state, position 1 codebook 0; each step's last hidden state gives the next
-/// code, which is embedded from its codebook's rows of `embed_tokens` for the next step. What every frame reuses is
-/// made once per generation: KV caches (emptied per frame), the rotary cos/sin of each step's positions
-/// (the same ops the decoder would run per step, so the same values), and views of each codebook's embedding rows
-/// and head matrix.
-final class DepthFrameDecoder {
-    let model: DepthDecoderForCausalLM
-    let numCodebooks: Int
-    let caches: [KVCache]
-    /// Codebook c's rows of `embed_tokens`: (vocab, hidden), views.
-    let embeddings: [Tensor]
-    /// `CsmCodebooksHead`'s matrix for codebook c at [c - 1]: (hidden, vocab), views (no gather of the weight).
-    let heads: [Tensor]
-    /// [0]: positions 0 and 1 (the first step); [c]: position c + 1 (the step that reads codebook c).
-    private var rope: [(cos: Tensor, sin: Tensor)] = []
-
-    init(model csm: CSMForConditionalGeneration) throws {
-        let depth = csm.depthDecoder, k = csm.config.numCodebooks
-        let vocab = depth.model.vocabSize, table = depth.model.embedTokens.weight, head = depth.codebooksHead.weight
-        model = depth
-        numCodebooks = k
-        // At most K positions of a small decoder: growing by `cat` costs one kernel per step, as writing in place
-        // does, without the two views per tensor a static buffer needs (measured faster on the CPU); the backbone's
-        // caches, thousands of positions long, are the static ones.
-        caches = depth.model.layers.map { _ in KVCache() }
-        embeddings = try (0..<k - 1).map { try table.narrow(0, $0 * vocab, vocab) }
-        heads = try (0..<k - 1).map { try head.select(0, $0) }
-    }
-
-    /// backboneHidden (1, backbone hidden), code0 (1,) int64 → the frame's codes (K,) int64, on the device.
-    func callAsFunction(backboneHidden: Tensor, code0: Tensor, _ sampling: Sampling,
-                        rng: inout SeededRandom) throws -> Tensor {
-        let decoder = model.model, k = numCodebooks
-        for cache in caches { cache.reset() }
-        let code0Embedding = try embeddings[0].embedding(code0.view([1, 1]))  // (1, 1, hidden)
-        var x = try decoder.inputsEmbedsProjector(
-            Tensor.cat([backboneHidden.unsqueeze(1).to(code0Embedding.dtype), code0Embedding], dim: 1))
-        try prepareRope(dtype: x.dtype, device: x.device)
-        var h = try decoder.stack(x, mask: nil, caches: caches, rope: rope[0])
-        var codes = [code0]
-        for codebook in 1..<k {
-            let logits = try h.select(1, h.size(1) - 1).matmul(heads[codebook - 1]).select(0, 0)
-            let code = try TokenSampler.sample(logits, sampling, rng: &rng)
-            codes.append(code)
-            if codebook < k - 1 {
-                x = try decoder.inputsEmbedsProjector(embeddings[codebook].embedding(code.view([1, 1])))
-                h = try decoder.stack(x, mask: nil, caches: caches, rope: rope[codebook])
-            }
-        }
-        return try Tensor.cat(codes, dim: 0)
-    }
-
-    private func prepareRope(dtype: DType, device: Device) throws {
-        if let first = rope.first, first.cos.dtype == dtype, first.cos.device == device { return }
-        let rotary = model.model.stack.rotaryEmb
-        rope = [try rotary(start: 0, count: 2, dtype: dtype, device: device)]
-        for codebook in 1..<numCodebooks - 1 {
-            rope.append(try rotary(start: codebook + 1, count: 1, dtype: dtype, device: device))
-        }
     }
 }

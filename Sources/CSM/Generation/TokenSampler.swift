@@ -20,6 +20,17 @@ enum TokenSampler {
         return try draw(scores.softmax(-1), u: rng.unit())
     }
 
+    /// logits (rows, vocab) → codes (rows,) int64 on their device: row r's picked by `sample` with `settings[r]` and
+    /// `rngs[r]`, exactly as alone, so a row's codes never depend on the rows beside it. All greedy: one argmax.
+    static func sample(rows logits: Tensor, _ settings: [Sampling], rngs: inout [SeededRandom]) throws -> Tensor {
+        guard settings.count == logits.size(0), rngs.count == settings.count else {
+            throw TorchError("TokenSampler: \(logits.size(0)) rows of logits, \(settings.count) settings, \(rngs.count) streams")
+        }
+        if settings.allSatisfy({ !$0.doSample }) { return try logits.to(.f32).argmax(-1) }
+        let codes = try settings.indices.map { try sample(logits.select(0, $0), settings[$0], rng: &rngs[$0]) }
+        return codes.count == 1 ? codes[0] : try Tensor.cat(codes, dim: 0)
+    }
+
     /// `hostDraw` on the device: probs (vocab,) float32 → (1,) int64. The running sum is float64 and sequential on
     /// the CPU (ATen's CPU cumsum), so there it equals the host loop's bit for bit; the first index whose running
     /// sum exceeds u · total is the count of running sums ≤ u · total (they never decrease), and when rounding
