@@ -19,8 +19,9 @@ struct ServeCommand: ParsableCommand {
 
             Voices: --voices FILE (YAML or JSON) maps names to a context folder in the --gen_from layout, an \
             optional adapter folder and an optional speaker id; without it, the voices are the speaker ids 0, 1, … \
-            with no context. Requests wait in a queue (--max_queue; beyond it 429) and are spoken one at a time; \
-            a client that disconnects stops its generation. Binds 127.0.0.1 unless --host says otherwise; with \
+            with no context. Up to --max_batch requests are generated together, frame by frame (one pass over the \
+            weights per frame for all of them); the others wait in a queue (--max_queue; beyond it 429). A client \
+            that disconnects stops its generation. Binds 127.0.0.1 unless --host says otherwise; with \
             --api_key every route but /health needs "Authorization: Bearer KEY". SIGINT/SIGTERM stop accepting, \
             finish the requests in flight and exit 0.
             """
@@ -57,6 +58,10 @@ struct ServeCommand: ParsableCommand {
             help: "Requests that may wait behind the one being spoken; more get 429.")
     var maxQueue: Int = 32
 
+    @Option(name: [.customLong("max_batch"), .customLong("max-batch")],
+            help: "Requests generated together, frame by frame (rows of the batch; each holds a KV cache of the model's positions).")
+    var maxBatch: Int = 8
+
     @Option(name: [.customLong("chunk_frames"), .customLong("chunk-frames")],
             help: "Frames (80 ms each) decoded and sent at a time.")
     var chunkFrames: Int = 2
@@ -87,6 +92,7 @@ struct ServeCommand: ParsableCommand {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0…65535, got \(port)") }
         guard maxInputChars > 0 else { throw ValidationError("--max_input_chars must be ≥ 1") }
         guard maxQueue >= 0 else { throw ValidationError("--max_queue must be ≥ 0") }
+        guard maxBatch > 0 else { throw ValidationError("--max_batch must be ≥ 1, got \(maxBatch)") }
         guard chunkFrames > 0 else { throw ValidationError("--chunk_frames must be ≥ 1, got \(chunkFrames)") }
         guard maxAudioSeconds > 0, maxAudioSeconds.isFinite else {
             throw ValidationError("--max_audio_seconds must be > 0, got \(maxAudioSeconds)")
@@ -115,7 +121,8 @@ struct ServeCommand: ParsableCommand {
         log(String(format: "[serve] loaded %@ on %@ (%@) in %.1f s: %d model instance(s), voices: %@", name,
                    "\(device)", "\(dtype)", Date().timeIntervalSince(start), models.models.count,
                    voiceFile == nil ? "speaker ids 0, 1, …" : models.voiceNames.joined(separator: ", ")))
-        let scheduler = SpeechScheduler(models: models, limits: .init(maxQueued: maxQueue, chunkFrames: chunkFrames),
+        let scheduler = SpeechScheduler(models: models, limits: .init(maxQueued: maxQueue, chunkFrames: chunkFrames,
+                                                                      maxBatch: maxBatch),
                                         log: log)
         let server = SpeechServer(
             settings: .init(host: host, port: port, apiKey: apiKey, maxInputCharacters: maxInputChars,

@@ -119,7 +119,7 @@ import TestSupport
 
     /// More requests than the queue holds: the overflow gets 429 with OpenAI's error, the others their audio.
     @Test func aFullQueueAnswers429() throws {
-        let server = try ServerProcess(["--max_queue", "1", "--max_audio_seconds", "2", "--seed", "2"])
+        let server = try ServerProcess(["--max_queue", "1", "--max_batch", "1", "--max_audio_seconds", "2", "--seed", "2"])
         let body = "{\"model\": \"\(ServerProcess.modelName)\", \"input\": \"\(text)\", \"voice\": \"0\", \"response_format\": \"pcm\"}"
         // Four clients at once, each on a thread of its own (curl blocks): one speaks, one waits, two are refused.
         let lock = NSLock(), group = DispatchGroup()
