@@ -168,6 +168,7 @@ public final class SpeechScheduler: @unchecked Sendable {  // mutable state is b
             do {
                 let (m, entry) = try join(job, &batches)
                 speaking[m].append(entry)
+                log("[serve] request \(job.id): joins the batch (\(speaking[m].count) of at most \(limits.maxBatch) rows)")
                 condition.withLock { counts.active += 1 }
             } catch {
                 finish(job, frames: 0, error: error)

@@ -140,5 +140,41 @@ import TestSupport
         #expect(stopped.exited && stopped.status == 0)
     }
 
+    /// Requests that share the batch get what each gets alone: four texts of different lengths at once, then one by
+    /// one (greedy, so only a near-tie in the last bits of a wider product could move a code).
+    @Test func concurrentRequestsGetWhatEachGetsAlone() throws {
+        let server = try ServerProcess(["--max_audio_seconds", "1.6", "--topk", "1", "--chunk_frames", "2"])
+        let texts = ["Hi.", "A somewhat longer line of text to speak.", "Third one here.", "And the fourth, last."]
+        @Sendable func request(_ i: Int) -> Data {
+            let body = try! JSONSerialization.data(withJSONObject: [
+                "model": ServerProcess.modelName, "input": texts[i], "voice": "\(i % 2)", "response_format": "pcm"])
+            let out = FileManager.default.temporaryDirectory.appendingPathComponent("batch-\(UUID()).pcm")
+            defer { try? FileManager.default.removeItem(at: out) }
+            let r = try? curl(["-X", "POST", server.url + "/v1/audio/speech", "-H", "Content-Type: application/json",
+                               "--data-binary", String(decoding: body, as: UTF8.self), "-o", out.path])
+            return r?.status == 200 ? (try? Data(contentsOf: out)) ?? Data() : Data()
+        }
+        let lock = NSLock(), group = DispatchGroup()
+        nonisolated(unsafe) var together = [Data](repeating: Data(), count: texts.count)  // behind `lock`
+        for i in texts.indices {
+            group.enter()
+            Thread {
+                let audio = request(i)
+                lock.withLock { together[i] = audio }
+                group.leave()
+            }.start()
+        }
+        group.wait()
+        let alone = texts.indices.map(request)
+        for i in texts.indices {
+            #expect(!alone[i].isEmpty && together[i] == alone[i],
+                    "\(texts[i]): \(together[i].count) bytes in the batch, \(alone[i].count) alone")
+        }
+        #expect(["2", "3", "4"].contains { server.output.contains("joins the batch (\($0) of at most 8 rows)") },
+                "the requests never shared the batch:\n\(server.output)")
+        let stopped = server.stop(SIGTERM)
+        #expect(stopped.exited && stopped.status == 0)
+    }
+
     func root(_ name: String) -> URL { FileManager.default.temporaryDirectory.appendingPathComponent("serve-\(name)-\(UUID())") }
 }
