@@ -2,7 +2,8 @@
 # csm serve under concurrent load: total frames/s and time to the first audio byte with 1 client, then N clients
 # at once (each streams REQUESTS requests one after another), same server, same text; loopback only.
 #   scripts/bench_serve.sh [MODEL_DIR] [CLIENTS]   (MODEL_DIR default .bench-cache/csm-1b-random, written if missing)
-# Environment: DTYPE (bf16), SECONDS_OF_AUDIO per request (5), REQUESTS per client (2), THREADS (nproc), DEVICE (cpu).
+# Environment: DTYPE (bf16), SECONDS_OF_AUDIO per request (5), REQUESTS per client (2), THREADS (nproc), DEVICE (cpu),
+# CONFIG (release; debug reuses the test build).
 # The ratio printed last is "N concurrent requests vs one request" in total frames/s.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,8 +14,9 @@ audio_seconds=${SECONDS_OF_AUDIO:-5}
 requests=${REQUESTS:-2}
 threads=${THREADS:-$(nproc)}
 device=${DEVICE:-cpu}
-swift build -c release --product csm >/dev/null
-bin=$(swift build -c release --show-bin-path)/csm
+config=${CONFIG:-release}
+swift build -c "$config" --product csm >/dev/null
+bin=$(swift build -c "$config" --show-bin-path)/csm
 [ -f "$model/model.safetensors" ] || tools/.venv/bin/python tools/bench/generation.py --model "$model" --write \
   --frames 1 --threads "$threads" >/dev/null 2>&1
 # The random folder has no tokenizer: the test fixture's Llama-3-layout one (special ids 128000…) speaks for it.
@@ -27,7 +29,7 @@ trap 'kill $server 2>/dev/null || true; rm -f "$log"' EXIT
 for _ in $(seq 600); do grep -q ' listening on http://' "$log" && break; sleep 0.5; done
 url=$(grep -o 'http://[0-9.]*:[0-9]*' "$log" | head -1)
 name=$(basename "$model")
-echo "== csm serve $model ($dtype, $device, $threads threads), ${audio_seconds} s of audio per request; load $(uptime | sed 's/.*load average: //')"
+echo "== csm serve $model ($config build, $dtype, $device, $threads threads), ${audio_seconds} s of audio per request; load $(uptime | sed 's/.*load average: //')"
 single=$(tools/.venv/bin/python tools/bench/serve_load.py --url "$url" --model "$name" --clients 1 \
   --requests "$requests" --pid "$server")
 echo "1 client:  $single"
@@ -36,6 +38,7 @@ many=$(tools/.venv/bin/python tools/bench/serve_load.py --url "$url" --model "$n
 echo "$clients clients: $many"
 python3 -c "import json,sys; a=json.loads(sys.argv[1]); b=json.loads(sys.argv[2]); \
 print(f'total frames/s: 1 client {a[\"frames_per_s\"]}, {b[\"clients\"]} clients {b[\"frames_per_s\"]} ' \
-      f'({b[\"frames_per_s\"]/a[\"frames_per_s\"]:.2f}x); first audio byte p50 {a[\"first_byte_s\"][\"p50\"]} s vs {b[\"first_byte_s\"][\"p50\"]} s')" \
+      f'({b[\"frames_per_s\"]/a[\"frames_per_s\"]:.2f}x); frames per server CPU second {a[\"frames_per_cpu_s\"]} vs ' \
+      f'{b[\"frames_per_cpu_s\"]}; first audio byte p50 {a[\"first_byte_s\"][\"p50\"]} s vs {b[\"first_byte_s\"][\"p50\"]} s')" \
   "$single" "$many"
 kill -INT $server; wait $server

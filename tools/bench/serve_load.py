@@ -7,8 +7,8 @@
 Each client sends `--requests` POST /v1/audio/speech one after another (streamed, read chunk by chunk); all start
 together. Reported (stdout, and OUT.json): failures (status ≠ 200, a connection error, or a body that is not whole
 80 ms frames), latency and time to the first audio byte (p50/p95/max), frames received (1920 samples = 3840 bytes
-of pcm each), total frames per second of wall time, and with --pid the server's peak resident memory, sampled
-every 20 ms. Loopback only, bounded: clients × requests requests, each with a timeout.
+of pcm each), total frames per second of wall time, and with --pid the server's peak resident memory (sampled
+every 20 ms) and the CPU time it used (frames per CPU second: steadier than wall time on a shared machine). Loopback only, bounded: clients × requests requests, each with a timeout.
 """
 import argparse
 import http.client
@@ -102,6 +102,12 @@ def main(argv=None):
                 with lock:
                     failures.append({"client": index, "request": r, "error": repr(e)})
 
+    def cpu_seconds():
+        import psutil
+        t = psutil.Process(a.pid).cpu_times()
+        return t.user + t.system
+
+    cpu_start = cpu_seconds() if a.pid else None
     sampler = threading.Thread(target=sample_rss, daemon=True) if a.pid else None
     if sampler:
         sampler.start()
@@ -115,6 +121,7 @@ def main(argv=None):
     stop.set()
     if sampler:
         sampler.join()
+    cpu = cpu_seconds() - cpu_start if a.pid else None
 
     latencies = [r["seconds"] for r in results]
     firsts = [r["first_byte_s"] for r in results]
@@ -127,6 +134,8 @@ def main(argv=None):
         "first_byte_s": {"p50": round(percentile(firsts, 50), 3), "p95": round(percentile(firsts, 95), 3),
                          "max": round(max(firsts, default=float("nan")), 3)},
         "server_peak_rss_mb": round(peak_rss[0] / 2**20, 1) if a.pid else None,
+        "server_cpu_s": round(cpu, 2) if a.pid else None,
+        "frames_per_cpu_s": round(frames / cpu, 2) if a.pid and cpu > 0 else None,
         "failed": failures[:10],
     }
     print(json.dumps(report))
