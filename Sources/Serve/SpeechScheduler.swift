@@ -16,7 +16,7 @@ import Torch
 /// decode), `chunkFrames` frames at a time.
 public final class SpeechScheduler: @unchecked Sendable {  // mutable state is behind `condition`
     public struct Limits: Sendable {
-        /// Requests waiting (not counting the one being spoken) before new ones get 429.
+        /// Requests waiting (not counting those in a batch) before new ones get 429.
         public var maxQueued: Int
         /// Frames decoded and sent at a time (80 ms each).
         public var chunkFrames: Int
