@@ -43,7 +43,7 @@ import TestSupport
         let options = Options(maxFrames: 16, settings: Self.settings(.greedy))
         let batch = try BatchGenerator(model: model, maxRows: 4)
         let ids = try Self.prompts.map { try batch.join($0, options: options) }
-        #expect(batch.activeCount == 4 && batch.activeRows == ids)
+        #expect(batch.activeCount == 4 && batch.activeRows == ids && batch.freeRows == 0)
         var frames: [BatchGenerator.RowID: [[Int]]] = [:]
         try Self.runToEnd(batch, into: &frames)
         for (id, prompt) in zip(ids, Self.prompts) {

@@ -61,6 +61,8 @@ public final class BatchGenerator {
     public var activeCount: Int { rows.count }
     /// Their ids, in the order they joined.
     public var activeRows: [RowID] { rows.map(\.id) }
+    /// Requests that can join now.
+    public var freeRows: Int { maxRows - rows.count }
 
     /// Allocates the backbone's KV caches: `maxRows` × `maxPositions` (default: the model's
     /// `max_position_embeddings`) positions per layer, in the model's dtype and on its device.
