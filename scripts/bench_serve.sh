@@ -30,6 +30,8 @@ for _ in $(seq 600); do grep -q ' listening on http://' "$log" && break; sleep 0
 url=$(grep -o 'http://[0-9.]*:[0-9]*' "$log" | head -1)
 name=$(basename "$model")
 echo "== csm serve $model ($config build, $dtype, $device, $threads threads), ${audio_seconds} s of audio per request; load $(uptime | sed 's/.*load average: //')"
+# One request first, not counted: the batch's KV caches and libtorch's one-time set-up are paid here.
+tools/.venv/bin/python tools/bench/serve_load.py --url "$url" --model "$name" --clients 1 --requests 1 >/dev/null
 single=$(tools/.venv/bin/python tools/bench/serve_load.py --url "$url" --model "$name" --clients 1 \
   --requests "$requests" --pid "$server")
 echo "1 client:  $single"
