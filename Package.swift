@@ -15,6 +15,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
         // MARK: Libraries (Sources/<Name>): the model, its codec and tokenizer, training, data, hub access.
@@ -63,6 +65,10 @@ let package = Package(
         .target(name: "Hub", dependencies: ["ConsoleProgress", .product(name: "Crypto", package: "swift-crypto")]),
         // The progress bar of downloads, preprocessing and training: redrawn on a terminal, plain lines in logs.
         .target(name: "ConsoleProgress"),
+        // `csm serve`: OpenAI's speech endpoint over HTTP (Hummingbird); one scheduler thread owns the model.
+        .target(name: "Serve", dependencies: ["CSM", "Mimi", "Tokenizer", "Audio", "Torch", "Yams",
+                                              .product(name: "Hummingbird", package: "hummingbird"),
+                                              .product(name: "Logging", package: "swift-log")]),
 
         // MARK: The `csm` command line (Sources/csm): preprocess, train, generate, merge, eval, tokenize, encode.
         .executableTarget(
@@ -77,6 +83,7 @@ let package = Package(
                 "Audio",
                 "Mimi",
                 "ConsoleProgress",
+                "Serve",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -108,6 +115,8 @@ let package = Package(
         .testTarget(name: "MimiTests", dependencies: ["Mimi", "Torch", "TestSupport"]),
         .testTarget(name: "WhisperTests", dependencies: ["Whisper", "Torch", "Audio", "TestSupport"]),
         // The tiny model `make demo` runs on loads in every loader and matches transformers.
+        // `csm serve` on the tiny demo model: the openai client, curl, disconnects, signals, a bounded load test.
+        .testTarget(name: "ServeTests", dependencies: ["Serve", "Audio", "TestSupport"]),
         .testTarget(name: "DemoTests", dependencies: ["CSM", "Mimi", "Tokenizer", "Torch", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5],

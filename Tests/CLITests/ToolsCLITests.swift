@@ -255,7 +255,7 @@ import Torch
 
     // MARK: every subcommand
 
-    @Test(arguments: ["generate", "merge", "quantize", "eval", "tokenize", "encode"])
+    @Test(arguments: ["generate", "serve", "merge", "quantize", "eval", "tokenize", "encode"])
     func aMissingModelFolderIsNamed(_ command: String) throws {
         defer { try? FileManager.default.removeItem(at: root) }
         let trained = try TrainedAdapter.shared()
@@ -263,6 +263,7 @@ import Torch
         let output = root.appendingPathComponent("out")
         let args: [String] = switch command {
         case "generate": ["--text", "Hello.", "--output", output.path + ".wav"] + CLI.cpu
+        case "serve": ["--port", "0"] + CLI.cpu
         case "merge": ["--adapter", trained.adapter.path, "--output", output.path]
         case "quantize": ["--quantize", "int8", "--output", output.path]
         case "eval": ["--preprocessed_path", trained.preprocessed.path, "--output", output.path + ".json"] + CLI.cpu
