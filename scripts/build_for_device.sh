@@ -12,8 +12,15 @@ cd "$(dirname "$0")/.."
 say() { printf '[build_for_device] %s\n' "$*"; }
 LIMIT=$((64 * 1024 * 1024))
 
-swift build -c release --static-swift-stdlib --product csm
-swift build -c release --static-swift-stdlib --product csm-bench
+# Static Foundation's networking part links -lcurl; without a -dev package there is only libcurl.so.4, so a
+# libcurl.so link to it is made in a folder of our own for the linker.
+curl=$(ldconfig -p | awk '/libcurl\.so\.4 .*x86-64/ {print $NF; exit}')
+[ -n "$curl" ] || { say "no libcurl.so.4 (apt-get install libcurl4)"; exit 1; }
+mkdir -p .build/device-link
+ln -sf "$curl" .build/device-link/libcurl.so
+STATIC=(-c release --static-swift-stdlib -Xlinker -L"$PWD/.build/device-link")
+swift build "${STATIC[@]}" --product csm
+swift build "${STATIC[@]}" --product csm-bench
 dest=.build/device
 rm -rf "$dest"
 mkdir -p "$dest/bin/lib"
@@ -24,7 +31,9 @@ done
 # Shared libraries outside libtorch and the C/C++ runtime: those a minimal GPU image may not have.
 ldd "$dest/bin/csm" | awk '/=> \// {print $1, $3}' | while read -r name path; do
   case "$name" in
-    libtorch*|libc10*|libc.so*|libm.so*|libstdc++*|libgcc_s*|ld-linux*|libpthread*|libdl.so*|librt.so*|libgomp*|libcudart*|libcupti*) ;;
+    libtorch*|libc10*|libgomp*|libcudart*|libcupti*) ;;  # the GPU machine's torch brings these
+    # glibc's own libraries and the C++ runtime must be the machine's: a copy of another version breaks them
+    libc.so*|libm.so*|libstdc++*|libgcc_s*|ld-linux*|libpthread*|libdl.so*|librt.so*|libresolv*|libutil*|libnsl*|libanl*|libcrypt.so*) ;;
     *) cp -L "$path" "$dest/bin/lib/" ;;
   esac
 done
