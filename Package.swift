@@ -50,10 +50,19 @@ let package = Package(
         // The Mimi audio codec: SEANet + transformer + split RVQ, encode/decode as transformers' MimiModel.
         .target(name: "Mimi", dependencies: ["Torch"]),
         // The training loop and everything around it: config (flags + YAML), schedules, loggers.
-        .target(name: "Training", dependencies: ["Torch", "CSM", "Dataset", "Hub", "Tokenizer", "ConsoleProgress", "Yams"]),
+        .target(name: "Training", dependencies: ["Torch", "CSM", "Dataset", "Hub", "Tokenizer", "ConsoleProgress", "Yams",
+                                                 "Mimi", "SpeechEvaluation"]),
         // `csm preprocess`: dataset walk, skips, segment shards + manifest, and the reader for training.
         .target(name: "Dataset", dependencies: ["Torch", "Audio", "CSM", "Mimi", "Tokenizer", "ConsoleProgress",
                                                 .product(name: "Crypto", package: "swift-crypto")]),
+        // Speaker embeddings: transformers' WavLMForXVector (x-vectors) and the similarity of a clip to a speaker.
+        .target(name: "WavLM", dependencies: ["Torch", "Audio"]),
+        // WER/CER with a stated text normaliser, aggregated as jiwer. Pure Swift.
+        .target(name: "SpeechMetrics"),
+        // Judging generated speech: held-out sentences spoken with their context, transcribed (WER/CER) and
+        // embedded (speaker similarity); `csm eval --speech` and `--eval_speech_every` run it.
+        .target(name: "SpeechEvaluation", dependencies: ["CSM", "Mimi", "Tokenizer", "Dataset", "Audio", "Torch",
+                                                         "WavLM", "SpeechMetrics", "Hub"]),
         // Llama-3 byte-level BPE from tokenizer.json, and CSM's turn layout. Pure Swift (Foundation only).
         .target(name: "Tokenizer"),
         // Model resolution: local folder or hub id through the Hugging Face cache, downloading what is missing.
@@ -74,6 +83,7 @@ let package = Package(
                 "Audio",
                 "Mimi",
                 "ConsoleProgress",
+                "SpeechEvaluation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -83,7 +93,7 @@ let package = Package(
         .executableTarget(
             name: "csm-bench",
             dependencies: [
-                "Torch", "Audio", "CSM", "Mimi", "Tokenizer", "Dataset", "Training",
+                "Torch", "Audio", "CSM", "Mimi", "Tokenizer", "Dataset", "Training", "WavLM",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -103,6 +113,10 @@ let package = Package(
         .testTarget(name: "DatasetTests", dependencies: ["Dataset", "Audio", "CSM", "Mimi", "Tokenizer", "Torch", "TestSupport"]),
         .testTarget(name: "NF4Tests", dependencies: ["Torch", "TestSupport"]),
         .testTarget(name: "MimiTests", dependencies: ["Mimi", "Torch", "TestSupport"]),
+        .testTarget(name: "SpeechMetricsTests", dependencies: ["SpeechMetrics", "TestSupport"]),
+        .testTarget(name: "SpeechEvaluationTests", dependencies: ["SpeechEvaluation", "SpeechMetrics", "WavLM", "CSM", "Mimi",
+                                                                 "Tokenizer", "Audio", "Torch", "TestSupport"]),
+        .testTarget(name: "WavLMTests", dependencies: ["WavLM", "Torch", "Audio", "TestSupport"]),
         // The tiny model `make demo` runs on loads in every loader and matches transformers.
         .testTarget(name: "DemoTests", dependencies: ["CSM", "Mimi", "Tokenizer", "Torch", "TestSupport"]),
     ],
