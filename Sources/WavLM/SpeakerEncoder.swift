@@ -86,7 +86,7 @@ public final class SpeakerEncoder {
                 flat.replaceSubrange(row * width..<row * width + inputs[i].count, with: inputs[i])
             }
             let waveform = try Tensor(flat, shape: [batch.count, width]).to(device, dtype: dtype)
-            let embeddings = try model(waveform, lengths: batch.map { inputs[$0].count }).embeddings
+            let embeddings = try withNoGrad { try model(waveform, lengths: batch.map { inputs[$0].count }).embeddings }
             let values = try embeddings.to(.cpu, dtype: .f32).toArray(Float.self), dim = embeddings.size(1)
             for (row, i) in batch.enumerated() { result[i] = Array(values[row * dim..<(row + 1) * dim]) }
         }
