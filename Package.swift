@@ -55,6 +55,9 @@ let package = Package(
         // `csm preprocess`: dataset walk, skips, segment shards + manifest, and the reader for training.
         .target(name: "Dataset", dependencies: ["Torch", "Audio", "CSM", "Mimi", "Tokenizer", "ConsoleProgress",
                                                 .product(name: "Crypto", package: "swift-crypto")]),
+        // Whisper speech recognition for evaluation: log-mel features, encoder/decoder, greedy transcription
+        // as transformers' WhisperForConditionalGeneration.generate, text through the checkpoint's tokenizer.json.
+        .target(name: "Whisper", dependencies: ["Torch", "Audio", "Tokenizer"]),
         // Speaker embeddings: transformers' WavLMForXVector (x-vectors) and the similarity of a clip to a speaker.
         .target(name: "WavLM", dependencies: ["Torch", "Audio"]),
         // WER/CER with a stated text normaliser, aggregated as jiwer. Pure Swift.
@@ -62,7 +65,7 @@ let package = Package(
         // Judging generated speech: held-out sentences spoken with their context, transcribed (WER/CER) and
         // embedded (speaker similarity); `csm eval --speech` and `--eval_speech_every` run it.
         .target(name: "SpeechEvaluation", dependencies: ["CSM", "Mimi", "Tokenizer", "Dataset", "Audio", "Torch",
-                                                         "WavLM", "SpeechMetrics", "Hub"]),
+                                                         "WavLM", "Whisper", "SpeechMetrics", "Hub"]),
         // Llama-3 byte-level BPE from tokenizer.json, and CSM's turn layout. Pure Swift (Foundation only).
         .target(name: "Tokenizer"),
         // Model resolution: local folder or hub id through the Hugging Face cache, downloading what is missing.
@@ -93,7 +96,7 @@ let package = Package(
         .executableTarget(
             name: "csm-bench",
             dependencies: [
-                "Torch", "Audio", "CSM", "Mimi", "Tokenizer", "Dataset", "Training", "WavLM",
+                "Torch", "Audio", "CSM", "Mimi", "Tokenizer", "Dataset", "Training", "Whisper", "WavLM",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -113,6 +116,7 @@ let package = Package(
         .testTarget(name: "DatasetTests", dependencies: ["Dataset", "Audio", "CSM", "Mimi", "Tokenizer", "Torch", "TestSupport"]),
         .testTarget(name: "NF4Tests", dependencies: ["Torch", "TestSupport"]),
         .testTarget(name: "MimiTests", dependencies: ["Mimi", "Torch", "TestSupport"]),
+        .testTarget(name: "WhisperTests", dependencies: ["Whisper", "Torch", "TestSupport"]),
         .testTarget(name: "SpeechMetricsTests", dependencies: ["SpeechMetrics", "TestSupport"]),
         .testTarget(name: "SpeechEvaluationTests", dependencies: ["SpeechEvaluation", "SpeechMetrics", "WavLM", "CSM", "Mimi",
                                                                  "Tokenizer", "Audio", "Torch", "TestSupport"]),

@@ -174,6 +174,20 @@ ct_tensor ct_flip(ct_tensor t, const int64_t *d, int64_t ndim) { CT_TENSOR(t->t.
 ct_tensor ct_tril(ct_tensor t, int64_t diagonal) { CT_TENSOR(t->t.tril(diagonal)) }
 ct_tensor ct_triu(ct_tensor t, int64_t diagonal) { CT_TENSOR(t->t.triu(diagonal)) }
 
+// ---- signal ------------------------------------------------------------------------------------
+
+// torch.stft(x, n_fft, hop, window=window, center, pad_mode, return_complex=True), viewed as real pairs
+// (..., n_fft / 2 + 1, frames, 2): Swift has no complex dtype, and the callers want |X|² anyway.
+ct_tensor ct_stft(ct_tensor x, int64_t n_fft, int64_t hop, ct_tensor window, int center, int pad_mode) {
+  CT_GUARD(nullptr, {
+    static const char *modes[] = {"constant", "reflect", "replicate", "circular"};
+    if (pad_mode < 0 || pad_mode > 3) throw std::invalid_argument("unknown pad mode " + std::to_string(pad_mode));
+    auto w = window ? std::optional<at::Tensor>(window->t) : std::nullopt;
+    auto spectrum = at::stft(x->t, n_fft, hop, std::nullopt, w, center != 0, modes[pad_mode], false, true, true);
+    return wrap(at::view_as_real(spectrum));
+  })
+}
+
 // ---- elementwise -------------------------------------------------------------------------------
 
 ct_tensor ct_binary(int op, ct_tensor a, ct_tensor b) { CT_TENSOR(binary(op, a->t, b->t)) }

@@ -123,6 +123,9 @@ ct_tensor ct_pad(ct_tensor t, const int64_t *pads, int64_t npads, int mode, doub
 ct_tensor ct_flip(ct_tensor t, const int64_t *dims, int64_t ndim);
 ct_tensor ct_tril(ct_tensor t, int64_t diagonal);
 ct_tensor ct_triu(ct_tensor t, int64_t diagonal);
+// torch.stft(..., center, pad_mode as ct_pad, return_complex=True) as real pairs (..., freq, frames, 2);
+// window may be null (rectangular).
+ct_tensor ct_stft(ct_tensor x, int64_t n_fft, int64_t hop, ct_tensor window, int center, int pad_mode);
 
 // ---- elementwise -------------------------------------------------------------------------------
 enum {
