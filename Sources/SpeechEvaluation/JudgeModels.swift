@@ -2,6 +2,7 @@ import Foundation
 import Hub
 import Torch
 import WavLM
+import Whisper
 
 extension SpeechJudges {
     /// The files of a WavLMForXVector repository (`--speaker_model` as a hub id).
@@ -33,17 +34,25 @@ extension SpeechJudges {
         return SpeechJudges(recognizer: recognizer, asrModel: asrModel, speakerEncoder: encoder, speakerModel: speakerModel)
     }
 
-    /// The ASR models this build can run, by `config.json`'s `model_type`.
+    /// The files of a Whisper repository (`--asr_model` as a hub id).
+    static let whisperFiles = ["config.json", "generation_config.json", "preprocessor_config.json", "tokenizer.json",
+                               "model.safetensors"]
+
+    /// The ASR models this build runs, by `config.json`'s `model_type`: Whisper (`WhisperForConditionalGeneration`).
     static func loadRecognizer(_ id: String, device: Device) throws -> SpeechRecognizer {
         let folder = try resolveModel(id, files: ["config.json"])
         let config = folder.appendingPathComponent("config.json")
         let json = (try? JSONSerialization.jsonObject(with: Data(contentsOf: config))) as? [String: Any]
         let type = json?["model_type"] as? String ?? "unknown"
-        // Whisper (WhisperForConditionalGeneration) lands with the Whisper module (issue #19 item 1).
-        throw EvaluationError.cannotLoad("--asr_model \(id): \(config.path) is a '\(type)' model; this build has no "
-            + "ASR model type yet (Whisper is added by the Whisper module). Leave --asr_model out to measure "
-            + "speaker similarity only")
+        guard type == "whisper" else {
+            throw EvaluationError.cannotLoad("--asr_model \(id): \(config.path) is a '\(type)' model; --asr_model needs "
+                + "a Whisper checkpoint (WhisperForConditionalGeneration), e.g. openai/whisper-base")
+        }
+        return try WhisperTranscriber(folder: resolveModel(id, files: whisperFiles), device: device)
     }
 
     static func megabytes(_ bytes: Int) -> String { String(format: "%.1f", Double(bytes) / 1_000_000) }
 }
+
+/// Whisper's transcriber is the ASR model of speech evaluation (its `transcribe` and `parameterBytes` are the protocol's).
+extension WhisperTranscriber: SpeechRecognizer {}

@@ -25,6 +25,7 @@ final class ScriptedRecognizer: SpeechRecognizer {
 /// `SpeechEvaluator` on the tiny demo CSM with the tiny WavLM fixture: sentences from --gen_from-style folders,
 /// generated, transcribed, embedded, and the report's numbers equal to what its own fields recompute to.
 @Suite(.serialized) struct SpeechEvaluatorTests {
+    static let whisper = fixturesFolder.appendingPathComponent("whisper/model")
     static let model = fixturesFolder.appendingPathComponent("demo-model")
     static let wavlm = fixturesFolder.appendingPathComponent("wavlm/group")
 
