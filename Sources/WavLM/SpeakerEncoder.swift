@@ -20,8 +20,10 @@ public final class SpeakerEncoder {
     let model: WavLMForXVector
     /// Bytes held by the model's weights (what loading it costs in device memory, activations aside).
     public let parameterBytes: Int
-    /// Clips are grouped so that a batch holds at most this many padded samples (80 s at 16 kHz by default).
-    public var maxBatchSamples = 1_280_000
+    /// Clips are grouped, longest first, so that a batch holds at most this many padded samples (20 s at 16 kHz by
+    /// default: on a CPU, 60 s of 2–10 s clips took 25 s in batches of 20 s against 51 s in batches of 80 s, whose
+    /// padding is wasted work; BENCHMARKS.md).
+    public var maxBatchSamples = 320_000
 
     public init(folder: URL, device: Device = .cpu, dtype: DType = .f32) throws {
         func json<T: Decodable>(_ name: String, _ type: T.Type) throws -> T {

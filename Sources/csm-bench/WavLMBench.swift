@@ -15,8 +15,8 @@ struct WavLMBench: ParsableCommand {
     @Argument(help: #"Holds clips.json ({"clips": ["000.f32", ...]}) and those little-endian float32 mono files."#)
     var clips: String
     @Option(name: .customLong("sample_rate"), help: "Sample rate of the clips.") var sampleRate = 24_000
-    @Option(name: .customLong("max_batch_seconds"), help: "Padded seconds (at 16 kHz) per batch.")
-    var maxBatchSeconds = 80.0
+    @Option(name: .customLong("max_batch_seconds"), help: "Padded seconds (at 16 kHz) per batch (default: SpeakerEncoder's).")
+    var maxBatchSeconds: Double?
     @OptionGroup var threads: ThreadsOption
     @Option(help: "Timed runs; the best counts.") var repeats = 3
 
@@ -29,7 +29,7 @@ struct WavLMBench: ParsableCommand {
         let load = Stopwatch()
         let encoder = try SpeakerEncoder(folder: URL(fileURLWithPath: model))
         let loadSeconds = load.wall
-        encoder.maxBatchSamples = Int(maxBatchSeconds * Double(encoder.preprocessing.samplingRate))
+        if let maxBatchSeconds { encoder.maxBatchSamples = Int(maxBatchSeconds * Double(encoder.preprocessing.samplingRate)) }
         let seconds = Double(clips.map(\.count).reduce(0, +)) / Double(sampleRate)
 
         _ = try encoder.embed([Array(clips[0].prefix(sampleRate))], sampleRate: sampleRate)  // warm-up
@@ -40,6 +40,7 @@ struct WavLMBench: ParsableCommand {
             "audio_seconds": seconds, "clips": clips.count, "threads": Runtime.threads, "load_seconds": loadSeconds,
             "embed_seconds": runs.best, "embed_cpu_seconds": runs.bestCPU, "rtf": seconds / runs.best,
             "parameter_mb": Double(encoder.parameterBytes) / 1_000_000,
+            "max_batch_seconds": Double(encoder.maxBatchSamples) / Double(encoder.preprocessing.samplingRate),
         ])
     }
 }

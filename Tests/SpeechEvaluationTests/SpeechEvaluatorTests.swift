@@ -25,7 +25,6 @@ final class ScriptedRecognizer: SpeechRecognizer {
 /// `SpeechEvaluator` on the tiny demo CSM with the tiny WavLM fixture: sentences from --gen_from-style folders,
 /// generated, transcribed, embedded, and the report's numbers equal to what its own fields recompute to.
 @Suite(.serialized) struct SpeechEvaluatorTests {
-    static let whisper = fixturesFolder.appendingPathComponent("whisper/model")
     static let model = fixturesFolder.appendingPathComponent("demo-model")
     static let wavlm = fixturesFolder.appendingPathComponent("wavlm/group")
 
@@ -95,7 +94,10 @@ final class ScriptedRecognizer: SpeechRecognizer {
         #expect { try SpeechJudges.load(asrModel: nil, speakerModel: missing, device: .cpu) } throws: {
             "\($0)".contains("--speaker_model \(missing)")
         }
-        // A CSM folder is not a speaker model.
+        // A WavLM folder is not an ASR model, a CSM folder not a speaker model.
+        #expect { try SpeechJudges.load(asrModel: Self.wavlm.path, speakerModel: nil, device: .cpu) } throws: {
+            "\($0)".contains("'wavlm' model") && "\($0)".contains("Whisper")
+        }
         #expect { try SpeechJudges.load(asrModel: nil, speakerModel: Self.model.path, device: .cpu) } throws: {
             "\($0)".contains("WavLMForXVector")
         }
