@@ -116,7 +116,7 @@ let package = Package(
         .testTarget(name: "DatasetTests", dependencies: ["Dataset", "Audio", "CSM", "Mimi", "Tokenizer", "Torch", "TestSupport"]),
         .testTarget(name: "NF4Tests", dependencies: ["Torch", "TestSupport"]),
         .testTarget(name: "MimiTests", dependencies: ["Mimi", "Torch", "TestSupport"]),
-        .testTarget(name: "WhisperTests", dependencies: ["Whisper", "Torch", "TestSupport"]),
+        .testTarget(name: "WhisperTests", dependencies: ["Whisper", "Torch", "Audio", "TestSupport"]),
         .testTarget(name: "SpeechMetricsTests", dependencies: ["SpeechMetrics", "TestSupport"]),
         .testTarget(name: "SpeechEvaluationTests", dependencies: ["SpeechEvaluation", "SpeechMetrics", "WavLM", "CSM", "Mimi",
                                                                  "Tokenizer", "Audio", "Torch", "TestSupport"]),

@@ -1,3 +1,4 @@
+import Audio
 import Foundation
 import Testing
 import Torch
@@ -39,7 +40,7 @@ import TestSupport
     @Test func encoderMatchesTransformers() throws {
         let t = WhisperFixture.transcriber
         let states = try t.model.encode(t.features(WhisperFixture.clips))
-        #expect(states.shape == [4, 1500, 64])
+        #expect(states.shape == [4, 1500, t.model.config.dModel])
         for (i, c) in WhisperFixture.cases.enumerated() {
             let ours = try states.select(0, i).slice(0, 0, 1500, step: WhisperFixture.contents.encoderStride)
                 .contiguous().toArray(Float.self)
@@ -80,6 +81,14 @@ import TestSupport
         for (i, clip) in WhisperFixture.clips.enumerated() {
             #expect(try t.tokens([clip], sampleRate: 16_000, language: "en") == [run.tokens[i]])
         }
+    }
+
+    /// Clips at another rate go through our soxr resampler to the checkpoint's 16 kHz first.
+    @Test func otherSampleRatesAreResampledTo16kHz() throws {
+        let t = WhisperFixture.transcriber
+        let clip48k = try Resampler.resample(WhisperFixture.clips[0], from: 16_000, to: 48_000)
+        let back = try Resampler.resample(clip48k, from: 48_000, to: 16_000)
+        #expect(try t.tokens([clip48k], sampleRate: 48_000, language: "en") == t.tokens([back], sampleRate: 16_000, language: "en"))
     }
 
     @Test func languageDetectionMatchesTransformers() throws {
