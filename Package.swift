@@ -52,13 +52,22 @@ let package = Package(
         // The Mimi audio codec: SEANet + transformer + split RVQ, encode/decode as transformers' MimiModel.
         .target(name: "Mimi", dependencies: ["Torch"]),
         // The training loop and everything around it: config (flags + YAML), schedules, loggers.
-        .target(name: "Training", dependencies: ["Torch", "CSM", "Dataset", "Hub", "Tokenizer", "ConsoleProgress", "Yams"]),
+        .target(name: "Training", dependencies: ["Torch", "CSM", "Dataset", "Hub", "Tokenizer", "ConsoleProgress", "Yams",
+                                                 "Mimi", "SpeechEvaluation"]),
         // `csm preprocess`: dataset walk, skips, segment shards + manifest, and the reader for training.
         .target(name: "Dataset", dependencies: ["Torch", "Audio", "CSM", "Mimi", "Tokenizer", "ConsoleProgress",
                                                 .product(name: "Crypto", package: "swift-crypto")]),
         // Whisper speech recognition for evaluation: log-mel features, encoder/decoder, greedy transcription
         // as transformers' WhisperForConditionalGeneration.generate, text through the checkpoint's tokenizer.json.
         .target(name: "Whisper", dependencies: ["Torch", "Audio", "Tokenizer"]),
+        // Speaker embeddings: transformers' WavLMForXVector (x-vectors) and the similarity of a clip to a speaker.
+        .target(name: "WavLM", dependencies: ["Torch", "Audio"]),
+        // WER/CER with a stated text normaliser, aggregated as jiwer. Pure Swift.
+        .target(name: "SpeechMetrics"),
+        // Judging generated speech: held-out sentences spoken with their context, transcribed (WER/CER) and
+        // embedded (speaker similarity); `csm eval --speech` and `--eval_speech_every` run it.
+        .target(name: "SpeechEvaluation", dependencies: ["CSM", "Mimi", "Tokenizer", "Dataset", "Audio", "Torch",
+                                                         "WavLM", "Whisper", "SpeechMetrics", "Hub"]),
         // Llama-3 byte-level BPE from tokenizer.json, and CSM's turn layout. Pure Swift (Foundation only).
         .target(name: "Tokenizer"),
         // Model resolution: local folder or hub id through the Hugging Face cache, downloading what is missing.
@@ -84,6 +93,7 @@ let package = Package(
                 "Mimi",
                 "ConsoleProgress",
                 "Serve",
+                "SpeechEvaluation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -93,7 +103,7 @@ let package = Package(
         .executableTarget(
             name: "csm-bench",
             dependencies: [
-                "Torch", "Audio", "CSM", "Mimi", "Tokenizer", "Dataset", "Training", "Whisper",
+                "Torch", "Audio", "CSM", "Mimi", "Tokenizer", "Dataset", "Training", "Whisper", "WavLM",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -114,6 +124,10 @@ let package = Package(
         .testTarget(name: "NF4Tests", dependencies: ["Torch", "TestSupport"]),
         .testTarget(name: "MimiTests", dependencies: ["Mimi", "Torch", "TestSupport"]),
         .testTarget(name: "WhisperTests", dependencies: ["Whisper", "Torch", "Audio", "TestSupport"]),
+        .testTarget(name: "SpeechMetricsTests", dependencies: ["SpeechMetrics", "TestSupport"]),
+        .testTarget(name: "SpeechEvaluationTests", dependencies: ["SpeechEvaluation", "SpeechMetrics", "WavLM", "CSM", "Mimi",
+                                                                 "Tokenizer", "Audio", "Torch", "TestSupport"]),
+        .testTarget(name: "WavLMTests", dependencies: ["WavLM", "Torch", "Audio", "TestSupport"]),
         // The tiny model `make demo` runs on loads in every loader and matches transformers.
         // `csm serve` on the tiny demo model: the openai client, curl, disconnects, signals, a bounded load test.
         .testTarget(name: "ServeTests", dependencies: ["Serve", "Audio", "TestSupport"]),

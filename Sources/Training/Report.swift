@@ -51,8 +51,8 @@ public struct TrainingReport {
         let title = "Training report — \(outputDir.lastPathComponent)"
         var body = ["<h1>\(HTML.escape(title))</h1>",
                     "<p class=\"sub\">\(HTML.escape(subtitle(generated)))</p>",
-                    summary(), lossSection(), optimizerSection(), samplesSection(), datasetSection(),
-                    settingsSection(), filesSection()]
+                    summary(), lossSection(), speechSection(), optimizerSection(), samplesSection(), datasetSection(),
+                    settingsSection(), filesSection()].compactMap { $0 }
         if metrics.unreadableLines > 0 {
             body.insert("<p class=\"warn\">metrics.jsonl: \(metrics.unreadableLines) unreadable line(s) left out.</p>", at: 2)
         }
@@ -220,6 +220,7 @@ public struct TrainingReport {
         case "adapter_config.json": return "LoRA settings; PEFT's PeftModel.from_pretrained loads the folder"
         case "model.safetensors", "config.json": return "the full fine-tuned model (--full_finetune), Hugging Face format"
         case "metrics.jsonl": return "one JSON object per step: loss, backbone/depth loss, lr, grad norm, tokens/s, memory, validation"
+        case SpeechEvalHook.folderName: return "--eval_speech_every: per step, speech_eval.json (transcripts, WER, CER, similarity) and the wavs"
         case "runs": return "TensorBoard event files (tensorboard --logdir runs; wandb sync --sync-tensorboard)"
         case fileName: return "this page"
         case "generation_config.json": return "sampling defaults for csm generate"

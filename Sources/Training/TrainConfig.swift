@@ -54,6 +54,10 @@ extension TrainConfig {
         public let ddpTimeout = Setting("ddp_timeout", default: 1800.0, help: "Seconds a multi-process run waits for a peer (rendezvous, a collective) before failing; transformers' ddp_timeout.")
         public let baseDtype = Setting<String?>("base_dtype", default: nil, help: "LoRA's frozen base weights: bf16 (half the memory; bf16 products where the CPU/GPU has them; as Unsloth loads the seed's model) or f32 (transformers' f32 numerics exactly).", unset: "bf16")
         public let recomputeMlp = Setting("recompute_mlp", default: "all", help: "Recompute the decoder layers' MLP activations in backward instead of keeping them: all (38 % less peak memory for ~20 % more time on CSM-1B), depth (the depth decoder's, most of the activations) or none (fastest).")
+        public let evalSpeechEvery = Setting("eval_speech_every", default: 0, help: "Every N optimizer steps, speak --eval_speech_sentences held-out sentences and log WER/CER (--asr_model) and speaker similarity (--speaker_model); 0 disables.")
+        public let evalSpeechSentences = Setting("eval_speech_sentences", default: 8, help: "Sentences --eval_speech_every speaks: a fixed, seeded choice among the validation samples (all samples without --val_fraction).")
+        public let asrModel = Setting<String?>("asr_model", default: nil, help: "ASR model (folder or hub id, e.g. openai/whisper-base) for --eval_speech_every's WER/CER.", unset: "no WER/CER")
+        public let speakerModel = Setting<String?>("speaker_model", default: nil, help: "WavLMForXVector model (folder or hub id, e.g. microsoft/wavlm-base-plus-sv) for --eval_speech_every's speaker similarity.", unset: "no similarity")
     }
 }
 
@@ -157,6 +161,10 @@ public struct TrainConfig: Codable, Equatable, Sendable, CustomStringConvertible
         try need(self.baseDtype == nil || ["f32", "bf16"].contains(self.baseDtype!), "--base_dtype must be f32 or bf16 (got \(self.baseDtype ?? ""))")
         try need(self.baseDtype == nil || !(self.fullFinetune || self.loadIn4bit),
                  "--base_dtype applies to LoRA's frozen base only, not with --full_finetune or --load_in_4bit")
+        try need(self.evalSpeechEvery >= 0 && self.evalSpeechSentences >= 1,
+                 "--eval_speech_every must be ≥ 0 (0 disables) and --eval_speech_sentences at least 1")
+        try need(self.evalSpeechEvery == 0 || self.asrModel != nil || self.speakerModel != nil,
+                 "--eval_speech_every needs --asr_model and/or --speaker_model (e.g. microsoft/wavlm-base-plus-sv)")
         try need(["none", "depth", "all"].contains(self.recomputeMlp), "--recompute_mlp must be none, depth or all (got \(self.recomputeMlp))")
     }
 }

@@ -11,13 +11,18 @@ public struct TrainerIO {
     public var loadWeights: (URL) throws -> Void
     /// Writes `gen_step_XXXXXX.wav` for the given step; nil when `--gen_from` is not set.
     public var generate: ((Int) throws -> URL)?
+    /// Speaks the held-out sentences at the given step and returns the metrics to log (`speech_wer`, `speech_cer`,
+    /// `speech_similarity`); nil without `--eval_speech_every`.
+    public var evaluateSpeech: ((Int) throws -> [String: Double])?
     public var log: (String) -> Void
 
     public init(saveWeights: @escaping (URL) throws -> Void, loadWeights: @escaping (URL) throws -> Void,
-                generate: ((Int) throws -> URL)? = nil, log: @escaping (String) -> Void = { print($0) }) {
+                generate: ((Int) throws -> URL)? = nil, evaluateSpeech: ((Int) throws -> [String: Double])? = nil,
+                log: @escaping (String) -> Void = { print($0) }) {
         self.saveWeights = saveWeights
         self.loadWeights = loadWeights
         self.generate = generate
+        self.evaluateSpeech = evaluateSpeech
         self.log = log
     }
 }
@@ -190,6 +195,11 @@ public final class Trainer {
                 row["val_loss"] = v.loss
                 row["val_backbone_loss"] = v.backboneLoss
                 row["val_depth_loss"] = v.depthLoss
+            }
+            // Rank 0 only (the others wait for it at the next step's collectives, within --ddp_timeout).
+            if isMain, let evaluate = io.evaluateSpeech, config.evalSpeechEvery > 0,
+               state.globalStep % config.evalSpeechEvery == 0 {
+                row.merge(try evaluate(state.globalStep)) { $1 }
             }
             try metrics?.append(row)
             let scalars = row.compactMap { k, v -> (String, Double)? in

@@ -44,7 +44,7 @@ public struct TrainingRun {
         // Ids and codes only mean something under the tokenizer and codec that made them.
         try dataset.requireFingerprint(Fingerprint.of(modelFolder: modelFolder), modelId: config.modelId)
         let model = try CSMForConditionalGeneration.load(folder: modelFolder, dtype: .f32, device: device)
-        let (train, validation) = try split(dataset, modelFolder: modelFolder)
+        let (train, validation, heldOut) = try split(dataset, modelFolder: modelFolder)
 
         Runtime.manualSeed(UInt64(config.seed))
         let lora = LoRAConfig(rank: config.loraR, alpha: config.loraAlpha, dropout: config.loraDropout)
@@ -62,6 +62,12 @@ public struct TrainingRun {
             parameters = model.loraParameters
         }
 
+        let isMain = distributed?.isMain ?? true
+        let speech = config.evalSpeechEvery > 0 && isMain
+            ? try SpeechEvalHook(config: config, model: model, modelFolder: modelFolder, dataset: dataset,
+                                 candidates: heldOut.isEmpty ? Array(0..<dataset.count) : heldOut, device: device,
+                                 outputDir: outputDir, log: log)
+            : nil
         let io = TrainerIO(
             saveWeights: { folder in
                 if config.fullFinetune {
@@ -86,6 +92,7 @@ public struct TrainingRun {
                 TrainingSampleWriter(model: model, modelFolder: modelFolder, genFrom: URL(fileURLWithPath: $0),
                                      outputDir: outputDir, seed: UInt64(bitPattern: Int64(config.seed))).hook
             },
+            evaluateSpeech: speech.map { hook in { try hook.evaluate(step: $0) } },
             log: log
         )
         let trainer = try Trainer(config: config, model: model, parameters: parameters, train: train,
@@ -97,8 +104,10 @@ public struct TrainingRun {
     }
 
     /// Holds out whole conversations (so no context turn leaks from training into validation) until
-    /// at least `val_fraction` of the samples are held out; the choice is seeded.
-    func split(_ dataset: PreprocessedDataset, modelFolder: URL) throws -> (train: [Sample], validation: [Sample]) {
+    /// at least `val_fraction` of the samples are held out; the choice is seeded. `heldOut`: the validation
+    /// samples' indices in the set.
+    func split(_ dataset: PreprocessedDataset, modelFolder: URL) throws
+        -> (train: [Sample], validation: [Sample], heldOut: [Int]) {
         var samples: [Sample]
         if config.maskSpeakerIds {
             var masking = try SpeakerMasking(dataset: dataset, modelFolder: modelFolder)
@@ -106,7 +115,7 @@ public struct TrainingRun {
         } else {
             samples = try dataset.samples(contextTurns: config.numContextTurns)
         }
-        guard config.valFraction > 0 else { return (samples, []) }
+        guard config.valFraction > 0 else { return (samples, [], []) }
         let conversationOf = dataset.manifest.samples.map(\.conversation)
         var rng = SeededRandom(seed: UInt64(config.seed))
         let conversations = Array(Set(conversationOf)).sorted().shuffled(using: &rng)
@@ -120,7 +129,7 @@ public struct TrainingRun {
             throw ConfigError("--val_fraction \(config.valFraction) would hold out every conversation; lower it")
         }
         let train = samples.indices.filter { !held.contains(conversationOf[$0]) }.map { samples[$0] }
-        let validation = samples.indices.filter { held.contains(conversationOf[$0]) }.map { samples[$0] }
-        return (train, validation)
+        let heldOut = samples.indices.filter { held.contains(conversationOf[$0]) }
+        return (train, heldOut.map { samples[$0] }, heldOut)
     }
 }

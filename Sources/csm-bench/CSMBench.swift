@@ -9,7 +9,7 @@ struct CSMBench: ParsableCommand {
         abstract: "Benchmarks of csm-swift's parts, each the Swift side of a comparison with Python.",
         subcommands: [
             TorchBench.self, AudioBench.self, ForwardBackwardBench.self, GenerationBench.self, MimiBench.self, MimiStreamBench.self,
-            TrainBench.self, TrainParityBench.self, DatasetBench.self, TokenizerBench.self, DevicesBench.self, WhisperBench.self,
+            TrainBench.self, TrainParityBench.self, DatasetBench.self, TokenizerBench.self, DevicesBench.self, WhisperBench.self, WavLMBench.self,
         ]
     )
 }
