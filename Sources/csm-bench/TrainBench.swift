@@ -109,15 +109,22 @@ func pageFaults() -> (minor: Int, major: Int) {
     return (usage.ru_minflt, usage.ru_majflt)
 }
 
-/// GFLOP/s of a (2048 × 2048)·(2048 × 8192) product, the shape of the backbone's MLP, in f32 and in bf16 (the
-/// best of 3 after a warm-up): the floor a training step's GEMM work is measured against, on this machine, now.
+/// GFLOP/s of an (m × 2048)·(2048 × 8192) product, the shape of the backbone's MLP, in f32 and in bf16 (the best
+/// of 3 after a warm-up): the floor a training step's GEMM work is measured against, on this machine, now. m grows
+/// from 8 to 2048 until one product takes 0.2 s: where bf16 is emulated (AVX2-only CPUs: libtorch's portable
+/// loop, hundreds of times slower than f32) a full-size product would take minutes.
 func gemmRates() throws -> [String: Double] {
     var rates = [String: Double]()
     for dtype in [DType.f32, .bf16] {
-        let a = try Tensor.randn([2048, 2048]).to(dtype), b = try Tensor.randn([2048, 8192]).to(dtype)
-        _ = try a.matmul(b)
-        let runs = try measure(3) { try a.matmul(b) }
-        rates[dtype == .f32 ? "f32" : "bf16"] = 2 * 2048 * 2048 * 8192 / runs.best / 1e9
+        let b = try Tensor.randn([2048, 8192]).to(dtype)
+        var m = 8, best = 0.0
+        while true {
+            let a = try Tensor.randn([m, 2048]).to(dtype)
+            best = try measure(m == 8 ? 1 : 3) { try a.matmul(b) }.best
+            if best >= 0.2 || m >= 2048 { break }
+            m = min(2048, m * max(2, Int(0.2 / max(best, 1e-4)) / 2))
+        }
+        rates[dtype == .f32 ? "f32" : "bf16"] = 2 * Double(m) * 2048 * 8192 / best / 1e9
     }
     return rates
 }
