@@ -28,8 +28,8 @@ release: setup
 PARITY_SUITES := OpParityTests AdamWTests ModelGradientTests RuntimeTests ForwardParityTests GradientParityTests \
   LoRATests AdapterExportTests EvaluateTests QuantizedLinearTests QuantizationFidelityTests NF4ParityTests \
   NF4TensorTests NF4LinearTests NF4TrainingTests MimiParityTests MimiBatchTests MimiStreamingTests \
-  GenerationParityTests SamplingTests BatchGenerationTests TrainingMemoryTests TrainParityTests DemoModelTests \
-  ProcessorParityTests WhisperParityTests WavLMParityTests
+  GenerationParityTests SamplingTests BatchGenerationTests TrainingMemoryTests MixedPrecisionTests TrainParityTests \
+  DemoModelTests ProcessorParityTests WhisperParityTests WavLMParityTests
 EMPTY :=
 SPACE := $(EMPTY) $(EMPTY)
 # One --filter regex, `A|B|…`, with no stray spaces (a space would make a name never match).
@@ -83,8 +83,8 @@ $(VENV)/.ready: tools/requirements.txt
 # Regenerates every committed fixture under Tests/Fixtures, in dependency order: csm.py writes the tiny CSM
 # (Tests/Fixtures/csm/tiny) that dataset.py, generation.py and train.py read; tokenizer.py writes the tokenizer
 # dataset.py reads. Checks of our outputs by the ecosystem's readers live in tools/checks/, not here.
-FIXTURES := tokenizer audio torch_ops safetensors_io tensorboard_events nf4 mimi csm dataset generation train demo_model \
-  whisper wavlm wer
+FIXTURES := tokenizer audio torch_ops safetensors_io tensorboard_events nf4 mimi csm autocast dataset generation train \
+  demo_model whisper wavlm wer
 fixtures: venv
 	@for f in $(FIXTURES); do echo "== tools/fixtures/$$f.py"; $(PY) tools/fixtures/$$f.py || exit 1; done
 	@missing=$$(cd tools/fixtures && for f in *.py; do case " $(FIXTURES) " in *" $${f%.py} "*) ;; *) echo $$f;; esac; done); \

@@ -90,6 +90,8 @@ public final class KVCache: AttentionCache {
 public final class Attention {
     public var qProj: any LinearLayer, kProj: any LinearLayer, vProj: any LinearLayer, oProj: any LinearLayer
     let heads: Int, kvHeads: Int, headDim: Int
+    /// Mixed precision: the dtype of the projections and of attention itself (`autocast`); nil: x's own.
+    public var compute: DType?
 
     public init(_ vb: VarBuilder, _ c: DecoderStackConfig) throws {
         heads = c.numAttentionHeads
@@ -106,6 +108,8 @@ public final class Attention {
     public func callAsFunction(_ x: Tensor, cos: Tensor, sin: Tensor, mask: Tensor?,
                                cache: (any AttentionCache)?) throws -> Tensor {
         let (b, t) = (x.size(0), x.size(1))
+        let x = try x.autocast(compute)
+        // Rotated in cos/sin's dtype (the stack's input's, as transformers): f32 q, k in the backbone.
         let q = try applyRotary(qProj(x).view([b, t, heads, headDim]).transpose(1, 2), cos: cos, sin: sin)
         var k = try applyRotary(kProj(x).view([b, t, kvHeads, headDim]).transpose(1, 2), cos: cos, sin: sin)
         var v = try vProj(x).view([b, t, kvHeads, headDim]).transpose(1, 2)
@@ -116,7 +120,8 @@ public final class Attention {
         if causal && cached > 0 {
             throw TorchError("Attention: several new positions after a cache need an explicit mask (use attentionMask)")
         }
-        let y = try Tensor.scaledDotProductAttention(query: q, key: k, value: v, mask: mask, isCausal: causal,
+        let y = try Tensor.scaledDotProductAttention(query: q.autocast(compute), key: k.autocast(compute),
+                                                     value: v.autocast(compute), mask: mask, isCausal: causal,
                                                      enableGQA: kvHeads != heads)
         return try oProj(y.transpose(1, 2).reshape([b, t, heads * headDim]))
     }

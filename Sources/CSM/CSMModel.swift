@@ -10,6 +10,8 @@ public final class CSMForConditionalGeneration {
     public let embedTextTokens: Embedding
     public let backboneModel: BackboneModel
     public let depthDecoder: DepthDecoderForCausalLM
+    /// Mixed precision (`MixedPrecision.swift`): the dtype every product runs in; nil: the weights' own.
+    public internal(set) var computeDType: DType?
 
     public static let backboneAudioKey = "backbone_model.embed_tokens.embed_audio_tokens"
     public static let depthEmbedKey = "depth_decoder.model.embed_tokens"
@@ -68,7 +70,7 @@ public final class CSMForConditionalGeneration {
         let mask = try batch.isPadded
             ? attentionMask(cached: 0, new: batch.length, keyValid: batch.valid, device: device) : nil
         let hidden = try backboneModel(inputsEmbeds: embed(batch), mask: mask)
-        return (hidden, try lmHead(hidden))
+        return (hidden, try lmHead(hidden.autocast(computeDType)))
     }
 
     /// Depth-decoder logits (N, K-1, vocab) for codebooks 1..<K of N frames, given each frame's backbone

@@ -3,6 +3,8 @@ import Torch
 /// `CsmMLP`: SwiGLU, down(silu(gate(x)) * up(x)). The projections are replaceable as Attention's.
 public final class MLP {
     public var gateProj: any LinearLayer, upProj: any LinearLayer, downProj: any LinearLayer
+    /// Mixed precision: the dtype of the whole block (products and SiLU·up); nil: x's own.
+    public var compute: DType?
 
     public init(_ vb: VarBuilder, _ c: DecoderStackConfig) throws {
         gateProj = try Linear(vb.pp("gate_proj"), inFeatures: c.hiddenSize, outFeatures: c.intermediateSize, bias: c.mlpBias)
@@ -11,7 +13,8 @@ public final class MLP {
     }
 
     public func callAsFunction(_ x: Tensor) throws -> Tensor {
-        try downProj(gateProj(x).silu() * upProj(x))
+        let x = try x.autocast(compute)
+        return try downProj(gateProj(x).silu() * upProj(x))
     }
 }
 

@@ -3,6 +3,8 @@ import Torch
 /// `CsmCodebooksHead`: one (hidden → vocab) matrix per codebook 1..<numCodebooks, weight (K-1, hidden, vocab).
 public final class CodebooksHead {
     public var weight: Tensor
+    /// Mixed precision: the dtype of the product (weight cast per use, as autocast); nil: hidden's own.
+    public var compute: DType?
 
     init(_ vb: VarBuilder, _ c: CSMDepthDecoderConfig) throws {
         weight = try vb.get("weight", shape: [c.numCodebooks - 1, c.stack.hiddenSize, c.vocabSize])
@@ -17,7 +19,7 @@ public final class CodebooksHead {
         } else {
             w = try weight.indexSelect(0, Tensor(codebooks.map { Int64($0 - 1) }).to(weight.device))
         }
-        return try hidden.transpose(0, 1).matmul(w).transpose(0, 1)
+        return try hidden.autocast(compute).transpose(0, 1).matmul(w.autocast(compute)).transpose(0, 1)
     }
 }
 
@@ -30,6 +32,8 @@ public final class DepthDecoderModel {
     public var layers: [DecoderLayer] { stack.layers }
     public var norm: RMSNorm { stack.norm }
     let vocabSize: Int
+    /// Mixed precision: the projector's dtype, and so that of the depth decoder's residual stream; nil: as loaded.
+    public var compute: DType?
 
     init(_ vb: VarBuilder, _ c: CSMDepthDecoderConfig, embedTokens: Embedding) throws {
         self.embedTokens = embedTokens
@@ -48,7 +52,7 @@ public final class DepthDecoderModel {
         if let h = backboneLastHidden, past == 0 {
             embeds = try Tensor.cat([h.unsqueeze(1).to(embeds.dtype), embeds.narrow(1, 1, l - 1)], dim: 1)
         }
-        return try stack(inputsEmbedsProjector(embeds), mask: nil, caches: caches)
+        return try stack(inputsEmbedsProjector(embeds.autocast(compute)), mask: nil, caches: caches)
     }
 }
 

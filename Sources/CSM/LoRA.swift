@@ -72,8 +72,10 @@ extension CSMForConditionalGeneration {
         let regex = try NSRegularExpression(pattern: config.targetRegex)
         var paths = [String]()
         for slot in linearSlots where fullMatch(regex, slot.path) {
-            slot.layer = try LoRALinear(wrapping: slot.base, rank: config.rank, alpha: config.alpha,
-                                        dropout: config.dropout, dtype: dtype)
+            let lora = try LoRALinear(wrapping: slot.base, rank: config.rank, alpha: config.alpha,
+                                      dropout: config.dropout, dtype: dtype)
+            lora.compute = computeDType
+            slot.layer = lora
             paths.append(slot.path)
         }
         return paths

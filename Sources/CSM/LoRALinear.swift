@@ -15,6 +15,8 @@ public final class LoRALinear: LinearLayer {
     public let dropout: Double
     /// Dropout is active only while training (as nn.Dropout in train mode).
     public var training = false
+    /// The dtype of the adapter's products under mixed precision (bf16 as autocast); nil: A's own dtype.
+    public var compute: DType?
 
     public var rank: Int { a.size(0) }
     public var inFeatures: Int { base.inFeatures }
@@ -49,8 +51,12 @@ public final class LoRALinear: LinearLayer {
 
     public func callAsFunction(_ x: Tensor) throws -> Tensor {
         let y = try base(x)
-        let h = try x.to(a.dtype).dropout(dropout, training: training)
-        guard y.dtype == a.dtype else { return try y + (h.linear(a).linear(b) * scale).to(y.dtype) }
+        // PEFT casts x to the adapter's dtype; under autocast the products then run in the compute dtype
+        // (A and B cast for them, their gradients arriving in the adapter's dtype).
+        let dtype = compute ?? a.dtype
+        let (a, b) = (try a.autocast(dtype), try b.autocast(dtype))
+        let h = try x.to(dtype).dropout(dropout, training: training)
+        guard y.dtype == dtype else { return try y + (h.linear(a).linear(b) * scale).to(y.dtype) }
         // One pass over the (…, out) output instead of three (B's product, the scaling, the sum): at the
         // depth decoder's 9600 positions × 8192 outputs each pass is 315 MB.
         let out = y.size(-1)

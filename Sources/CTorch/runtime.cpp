@@ -9,8 +9,10 @@
 #include <ATen/Parallel.h>
 #include <ATen/Version.h>
 #include <ATen/detail/CUDAHooksInterface.h>
+#include <ATen/record_function.h>
 #include <c10/core/GradMode.h>
 #include <torch/headeronly/version.h>
+#include <torch/csrc/autograd/profiler_legacy.h>
 
 #include <atomic>
 #include <dlfcn.h>
@@ -96,5 +98,19 @@ int ct_set_grad_enabled(int enabled) {
   c10::GradMode::set_enabled(enabled != 0);
   return prev;
 }
+
+namespace {
+std::unique_ptr<torch::autograd::profiler::RecordProfile> profile;  // the one running, if any
+}
+int ct_profile_begin(const char *path) {
+  CT_STATUS(profile = std::make_unique<torch::autograd::profiler::RecordProfile>(std::string(path)))
+}
+int ct_profile_end(void) { CT_STATUS(profile.reset()) }  // the destructor writes the trace
+void *ct_profile_scope_begin(const char *name) {
+  auto *scope = new at::RecordFunction(at::RecordScope::USER_SCOPE);
+  if (scope->isActive()) scope->before(name);
+  return scope;
+}
+void ct_profile_scope_end(void *scope) { delete static_cast<at::RecordFunction *>(scope); }
 
 }  // extern "C"

@@ -53,6 +53,7 @@ extension TrainConfig {
         public let logEvery = Setting("log_every", default: 1, help: "Accepted for configs that set it; every step is logged.")
         public let ddpTimeout = Setting("ddp_timeout", default: 1800.0, help: "Seconds a multi-process run waits for a peer (rendezvous, a collective) before failing; transformers' ddp_timeout.")
         public let baseDtype = Setting<String?>("base_dtype", default: nil, help: "LoRA's frozen base weights: bf16 (half the memory; bf16 products where the CPU/GPU has them; as Unsloth loads the seed's model) or f32 (transformers' f32 numerics exactly).", unset: "bf16")
+        public let mixedPrecision = Setting("mixed_precision", default: "auto", help: "Compute dtype, as accelerate's --mixed_precision / HF's --bf16: bf16 (products, attention and activations in bf16 as torch.autocast; norms' statistics, the loss, LoRA weights and AdamW state in f32), no (f32), or auto: bf16 where the device multiplies bf16 natively (CUDA; CPUs with AVX512-BF16 or AMX), f32 elsewhere and with --base_dtype f32.")
         public let recomputeMlp = Setting("recompute_mlp", default: "all", help: "Recompute the decoder layers' MLP activations in backward instead of keeping them: all (38 % less peak memory for ~20 % more time on CSM-1B), depth (the depth decoder's, most of the activations) or none (fastest).")
         public let evalSpeechEvery = Setting("eval_speech_every", default: 0, help: "Every N optimizer steps, speak --eval_speech_sentences held-out sentences and log WER/CER (--asr_model) and speaker similarity (--speaker_model); 0 disables.")
         public let evalSpeechSentences = Setting("eval_speech_sentences", default: 8, help: "Sentences --eval_speech_every speaks: a fixed, seeded choice among the validation samples (all samples without --val_fraction).")
@@ -165,6 +166,7 @@ public struct TrainConfig: Codable, Equatable, Sendable, CustomStringConvertible
                  "--eval_speech_every must be ≥ 0 (0 disables) and --eval_speech_sentences at least 1")
         try need(self.evalSpeechEvery == 0 || self.asrModel != nil || self.speakerModel != nil,
                  "--eval_speech_every needs --asr_model and/or --speaker_model (e.g. microsoft/wavlm-base-plus-sv)")
+        try need(["auto", "bf16", "no"].contains(self.mixedPrecision), "--mixed_precision must be auto, bf16 or no (got \(self.mixedPrecision))")
         try need(["none", "depth", "all"].contains(self.recomputeMlp), "--recompute_mlp must be none, depth or all (got \(self.recomputeMlp))")
     }
 }

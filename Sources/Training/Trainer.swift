@@ -256,7 +256,8 @@ public final class Trainer {
         let backboneTargets = max(targets[0], 1), depthTargets = max(targets[1], 1)
         var result = StepResult()
         for (k, batch) in batches.enumerated() {
-            let (loss, _) = try model.loss(batch)
+            // Named ranges for `csm-bench train --profile` (free otherwise).
+            let (loss, _) = try Profiler.scope("forward") { try model.loss(batch) }
             let backbone = try loss.backboneSum / backboneTargets
             let depth = try loss.depthSum / depthTargets
             let total = try backbone + depth
@@ -269,7 +270,7 @@ public final class Trainer {
                 }
                 try objective.backward()
             } else {
-                try total.backward()
+                try Profiler.scope("backward") { try total.backward() }
             }
             result.loss += try total.item()
             result.backbone += try backbone.item()
@@ -289,13 +290,15 @@ public final class Trainer {
             try optimizer.zeroGrad()
             return result
         }
-        let tensors = parameters.map(\.tensor)
-        result.gradNorm = config.maxGradNorm > 0 ? try clipGradNorm(tensors, maxNorm: config.maxGradNorm)
-            : try gradNorm(tensors)
-        state.lastLR = config.learningRate * schedule.multiplier(state.globalStep)
-        optimizer.lr = state.lastLR
-        try optimizer.step()
-        try optimizer.zeroGrad()
+        try Profiler.scope("optimizer") {
+            let tensors = parameters.map(\.tensor)
+            result.gradNorm = config.maxGradNorm > 0 ? try clipGradNorm(tensors, maxNorm: config.maxGradNorm)
+                : try gradNorm(tensors)
+            state.lastLR = config.learningRate * schedule.multiplier(state.globalStep)
+            optimizer.lr = state.lastLR
+            try optimizer.step()
+            try optimizer.zeroGrad()
+        }
         return result
     }
 

@@ -58,6 +58,14 @@ int ct_synchronize(int device_type, int device_index);
 int ct_is_grad_enabled(void);
 // Sets grad mode for this thread; returns the previous mode.
 int ct_set_grad_enabled(int enabled);
+// Profiling (libtorch's legacy profiler): every ATen op this thread runs from ct_profile_begin until
+// ct_profile_end, which writes them as a Chrome trace (JSON events with name, start, duration) to `path`.
+int ct_profile_begin(const char *path);
+int ct_profile_end(void);
+// A named range in the trace around ops of ours (the optimizer step); NULL-safe, nearly free when no
+// profile runs. Each begin is ended exactly once.
+void *ct_profile_scope_begin(const char *name);
+void ct_profile_scope_end(void *scope);
 
 // ==== tensors (tensor.cpp) ======================================================================
 // ---- lifecycle and metadata --------------------------------------------------------------------

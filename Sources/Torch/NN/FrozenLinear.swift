@@ -12,11 +12,7 @@ public enum FrozenProduct: String, Sendable, CaseIterable {
     /// `native` where `device` multiplies bf16 in hardware, `upcast` where libtorch would emulate it
     /// (slower than f32).
     public static func fastest(on device: Device) -> FrozenProduct {
-        switch device {
-        case .cuda: return .native
-        case .mps: return .upcast
-        case .cpu: return cpuHasBF16 ? .native : .upcast
-        }
+        device.hasBF16Arithmetic ? .native : .upcast
     }
 
     /// Whether this CPU has bf16 dot-product instructions (x86 AVX512-BF16 or AMX-BF16; Linux flags).

@@ -20,7 +20,12 @@ public final class RMSNorm {
         self.eps = eps
     }
 
-    public func callAsFunction(_ x: Tensor) throws -> Tensor { try x.rmsNorm(weight: weight, eps: eps) }
+    public func callAsFunction(_ x: Tensor) throws -> Tensor {
+        guard x.dtype != weight.dtype else { return try x.rmsNorm(weight: weight, eps: eps) }
+        // Mixed dtypes (bf16 activations, f32 weight) as transformers' LlamaRMSNorm: statistics in f32, the
+        // normalised value rounded back to x's dtype, then the weight's product promotes it to f32.
+        return try x.to(.f32).rmsNorm(weight: nil, eps: eps).to(x.dtype) * weight
+    }
 }
 
 public final class LayerNorm {

@@ -16,5 +16,14 @@ public final class Linear: LinearLayer {
 
     public var device: Device { weight.device }
 
-    public func callAsFunction(_ x: Tensor) throws -> Tensor { try x.linear(weight, bias: bias) }
+    public func callAsFunction(_ x: Tensor) throws -> Tensor {
+        guard x.dtype != weight.dtype, x.dtype.byteSize < weight.dtype.byteSize else { return try x.linear(weight, bias: bias) }
+        // Narrower activations (bf16 compute over f32 weights): the product runs in x's dtype, as under
+        // autocast. A frozen weight is cast per use, forward and backward, so no narrowed copy is kept in
+        // between; a trainable one through an autograd cast, so its gradient arrives in f32.
+        let b = try bias?.autocast(x.dtype)
+        if weight.requiresGrad { return try x.linear(weight.autocast(x.dtype), bias: b) }
+        let y = try linearWithWeightOnDemand(x, compute: x.dtype) { [weight] in weight }
+        return try b.map { try y + $0 } ?? y
+    }
 }
