@@ -59,22 +59,12 @@ struct Generate: ParsableCommand {
             help: "Longest audio to generate, in seconds (12.5 frames per second).")
     var maxAudioSeconds: Double = 10
 
-    @Option(help: "Sampling temperature (default: generation_config.json, else 0.9).")
-    var temperature: Double?
-
-    @Option(name: [.customLong("topk"), .customLong("top_k"), .customLong("top-k")],
-            help: "Top-k filter; 1 is greedy (default: generation_config.json, else 50).")
-    var topk: Int?
+    @OptionGroup var sampling: SamplingOptions
 
     @Option(help: "Random seed: the same seed, model and prompt give the same audio (default: a random one, printed).")
     var seed: UInt64?
 
-    @Option(help: "Weight-only quantized backbone and depth-decoder projections: int8 (per-channel) or int4 (group-wise, CPU only); quantized at load.")
-    var quantize: String?
-
-    @Option(name: [.customLong("group_size"), .customLong("group-size")],
-            help: "Group size of --quantize int4: 32, 64, 128 or 256.")
-    var groupSize: Int = Int4Linear.defaultGroupSize
+    @OptionGroup var quantization: QuantizationOptions
 
     @OptionGroup var runtime: RuntimeOptions
 
@@ -85,11 +75,6 @@ struct Generate: ParsableCommand {
         }
         if let speaker, speaker < 0 { throw ValidationError("--speaker must be ≥ 0, got \(speaker)") }
         guard chunkFrames > 0 else { throw ValidationError("--chunk_frames must be ≥ 1, got \(chunkFrames)") }
-        if let quantize {
-            do { _ = try WeightQuantization(name: quantize, groupSize: groupSize) } catch let e as TorchError {
-                throw ValidationError("--quantize/--group_size: \(e.message)")
-            }
-        }
     }
 
     /// `--output -`: raw PCM on stdout (so the summary goes to stderr).
@@ -104,8 +89,7 @@ struct Generate: ParsableCommand {
             let lora = try PEFTAdapter.load(URL(fileURLWithPath: adapter), into: model)
             log("[generate] adapter \(adapter): LoRA r=\(lora.rank), alpha=\(lora.alpha)")
         }
-        if let quantize {
-            let scheme = try WeightQuantization(name: quantize, groupSize: groupSize)
+        if let scheme = try quantization.scheme() {
             let start = Date()
             let report = try model.quantizeProjections(scheme)
             log(String(format: "[generate] quantized %d projections to %@ in %.1f s: %.1f → %.1f MB%@", report.quantized,
@@ -123,7 +107,7 @@ struct Generate: ParsableCommand {
         } else {
             prompt = try GenerationPrompt(text: text!, speaker: speaker ?? 0, layout: layout)
         }
-        let settings = try GenerationSettings.load(folder: folder).overriding(temperature: temperature, topK: topk)
+        let settings = try sampling.settings(folder: folder)
         let seed = self.seed ?? UInt64.random(in: 0...UInt64(UInt32.max))
         let options = Generator.Options(maxFrames: Generator.Options.frames(seconds: maxAudioSeconds),
                                         settings: settings, seed: seed)

@@ -70,21 +70,12 @@ struct ServeCommand: ParsableCommand {
             help: "Longest audio a request may generate, in seconds (12.5 frames per second).")
     var maxAudioSeconds: Double = 10
 
-    @Option(help: "Sampling temperature (default: generation_config.json, else 0.9).")
-    var temperature: Double?
-
-    @Option(name: [.customLong("topk"), .customLong("top_k"), .customLong("top-k")],
-            help: "Top-k filter; 1 is greedy (default: generation_config.json, else 50).")
-    var topk: Int?
+    @OptionGroup var sampling: SamplingOptions
 
     @Option(help: "Seed of every request that gives none (default: a random one per request).")
     var seed: UInt64?
 
-    @Option(help: "Weight-only quantized projections: int8 or int4 (see csm generate).")
-    var quantize: String?
-
-    @Option(name: [.customLong("group_size"), .customLong("group-size")], help: "Group size of --quantize int4.")
-    var groupSize: Int = Int4Linear.defaultGroupSize
+    @OptionGroup var quantization: QuantizationOptions
 
     @OptionGroup var runtime: RuntimeOptions
 
@@ -98,11 +89,6 @@ struct ServeCommand: ParsableCommand {
             throw ValidationError("--max_audio_seconds must be > 0, got \(maxAudioSeconds)")
         }
         if let apiKey, apiKey.isEmpty { throw ValidationError("--api_key is empty") }
-        if let quantize {
-            do { _ = try WeightQuantization(name: quantize, groupSize: groupSize) } catch let e as TorchError {
-                throw ValidationError("--quantize/--group_size: \(e.message)")
-            }
-        }
     }
 
     func run() throws {
@@ -111,12 +97,12 @@ struct ServeCommand: ParsableCommand {
         let folder = try ModelLocator.resolve(modelId)
         let name = servedModelName
             ?? (FileManager.default.fileExists(atPath: modelId) ? URL(fileURLWithPath: modelId).lastPathComponent : modelId)
-        let settings = try GenerationSettings.load(folder: folder).overriding(temperature: temperature, topK: topk)
+        let settings = try sampling.settings(folder: folder)
         let start = Date()
         let models = try SpeechModels(
             folder: folder, name: name, voiceFile: voiceFile, settings: settings,
             options: .init(dtype: dtype, device: device, adapter: adapter.map { URL(fileURLWithPath: $0) },
-                           quantization: try quantize.map { try WeightQuantization(name: $0, groupSize: groupSize) }),
+                           quantization: try quantization.scheme()),
             log: log)
         log(String(format: "[serve] loaded %@ on %@ (%@) in %.1f s: %d model instance(s), voices: %@", name,
                    "\(device)", "\(dtype)", Date().timeIntervalSince(start), models.models.count,
