@@ -90,7 +90,9 @@ import Torch
         let data = try Data(contentsOf: out.appendingPathComponent("gpu_check.json"))
         let summary = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         let checks = try #require(summary["checks"] as? [String: [String: Any]])
-        for name in ["devices", "eval_parity", "train_parity", "greedy_generation", "nccl_world_one", "full_size"] {
+        for name in [
+            "devices", "eval_parity", "train_parity", "greedy_generation", "nccl_world_one", "mixed_precision", "full_size",
+        ] {
             #expect(checks[name]?["ok"] as? Bool == true, "\(name): \(checks[name] ?? [:])")
         }
         #expect((checks["nccl_world_one"]?["backend"] as? String)?.hasPrefix("Gloo (1 of 1 rank(s) on the CPU)") == true)
