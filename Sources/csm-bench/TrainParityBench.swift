@@ -25,22 +25,12 @@ struct TrainParityBench: ParsableCommand {
             })
         }
         let order = (json["order"] as! [[[Int]]]).flatMap { $0 }
-        let s = json["settings"] as! [String: Any]
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("train-parity-\(getpid())")
         defer { try? FileManager.default.removeItem(at: out) }
-        var c = TrainConfig()
+        // The fixture's settings are named as csm train's, so TrainConfig's own decoding reads them.
+        var c = try JSONDecoder().decode(TrainConfig.self, from: JSONSerialization.data(withJSONObject: json["settings"]!))
         c.preprocessedPath = "unused"
         c.outputDir = out.path
-        c.batchSize = s["batch_size"] as! Int
-        c.gradientAccumulationSteps = s["gradient_accumulation_steps"] as! Int
-        c.learningRate = s["learning_rate"] as! Double
-        c.warmupSteps = s["warmup_steps"] as! Int
-        c.maxSteps = s["max_steps"] as! Int
-        c.weightDecay = s["weight_decay"] as! Double
-        c.maxGradNorm = s["max_grad_norm"] as! Double
-        c.lrSchedulerType = s["lr_scheduler_type"] as! String
-        c.loraR = s["lora_r"] as! Int
-        c.loraAlpha = Double(s["lora_alpha"] as! Int)
         c.saveEvery = 0
         c.genEvery = 0
         let device = try Device.parse(self.device)

@@ -12,7 +12,7 @@ import Torch
         defer { try? FileManager.default.removeItem(at: out) }
         let model = try loadTinyModel()
         let params = try configure(model)
-        var c = ref.config(output: out)
+        var c = try ref.config(output: out)
         c.maxSteps = 15
         c.gradientAccumulationSteps = 1
         c.learningRate = lr

@@ -22,7 +22,7 @@ import Torch
             try model.applyLoRA(LoRAConfig(rank: 4, alpha: 8, dropout: 0.1))
             model.setTraining(true)
             params = model.loraParameters
-            var c = ref.config(output: self.dir)
+            var c = try ref.config(output: self.dir)
             c.saveEvery = 2
             c.decoderFraction = 0.5
             c.maxSteps = 6

@@ -24,21 +24,11 @@ struct TrainReference {
 
     func steps(_ kind: String) -> [[String: Double]] { json[kind] as! [[String: Double]] }
 
-    func config(output: URL) -> TrainConfig {
-        let s = json["settings"] as! [String: Any]
-        var c = TrainConfig()
+    func config(output: URL) throws -> TrainConfig {
+        // The fixture's settings are named as csm train's, so TrainConfig's own decoding reads them.
+        var c = try JSONDecoder().decode(TrainConfig.self, from: JSONSerialization.data(withJSONObject: json["settings"]!))
         c.preprocessedPath = "unused"
         c.outputDir = output.path
-        c.batchSize = s["batch_size"] as! Int
-        c.gradientAccumulationSteps = s["gradient_accumulation_steps"] as! Int
-        c.learningRate = s["learning_rate"] as! Double
-        c.warmupSteps = s["warmup_steps"] as! Int
-        c.maxSteps = s["max_steps"] as! Int
-        c.weightDecay = s["weight_decay"] as! Double
-        c.maxGradNorm = s["max_grad_norm"] as! Double
-        c.lrSchedulerType = s["lr_scheduler_type"] as! String
-        c.loraR = s["lora_r"] as! Int
-        c.loraAlpha = Double(s["lora_alpha"] as! Int)
         c.saveEvery = 0
         c.genEvery = 0
         return c
@@ -89,7 +79,7 @@ func expectClose(_ got: Double, _ want: Double, rtol: Double, _ what: String) {
             params = try model.makeTrainable()
         }
         let order = ref.order
-        let trainer = try Trainer(config: ref.config(output: out), model: model, parameters: params, train: ref.samples,
+        let trainer = try Trainer(config: try ref.config(output: out), model: model, parameters: params, train: ref.samples,
                                   io: TrainerIO(saveWeights: { _ in }, loadWeights: { _ in }, log: { _ in }),
                                   order: { _ in order })
         #expect(try trainer.run() == .finished)
