@@ -23,6 +23,8 @@ struct GenerationBench: ParsableCommand {
     @Flag(help: "One JSON line with the timings and the generated codes instead of the sentence.") var json = false
     @Option(help: "Concurrent requests through BatchGenerator (row i: the prompt less 2·i text ids, seed i); default: one request through Generator.")
     var batch: Int?
+    @Option(help: "Profile the frames after the first (prefill excluded) into this Chrome trace (tools/bench/profile_summary.py --ops).")
+    var profile: String?
 
     func run() throws {
         threads.apply()
@@ -47,10 +49,15 @@ struct GenerationBench: ParsableCommand {
         let options = Generator.Options(maxFrames: frames, settings: settings, seed: 0)
         var firstFrame: Double?
         let watch = Stopwatch()
+        var profiling = false
         let output = try Generator(model: csm).generate(GenerationPrompt(textIds: textIds), options: options) { _ in
-            if firstFrame == nil { firstFrame = watch.wall }
+            if firstFrame == nil {
+                firstFrame = watch.wall
+                if let profile { try? Profiler.start(trace: URL(fileURLWithPath: profile)); profiling = true }
+            }
         }
         let seconds = watch.wall
+        if profiling { try Profiler.stop() }
         let n = output.frames.count
         let audioSeconds = Double(n) / Generator.Options.framesPerSecond
         if json {

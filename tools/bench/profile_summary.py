@@ -2,6 +2,8 @@
 profiler) → self time per category, as a BENCHMARKS.md table.
 
     python tools/bench/profile_summary.py RESULT.json [RESULT.json ...]
+    python tools/bench/profile_summary.py --ops TRACE.json   # any trace (e.g. `csm-bench generation --profile`):
+                                                             # self time and calls per op, largest first
 
 RESULT.json: the `csm-bench train` line whose "profile" names the trace. Self time = an op's time minus that of
 the ops it called, so every microsecond is counted once. Categories, by op name: GEMMs (mm, addmm, bmm, …),
@@ -59,7 +61,27 @@ def self_times(events):
     return out
 
 
+def ops_table(trace):
+    events = json.load(open(trace))
+    if isinstance(events, dict):
+        events = events.get("traceEvents", [])
+    times, calls = defaultdict(float), defaultdict(int)
+    for name, self_us, _, _ in self_times(events):
+        times[name] += self_us
+        calls[name] += 1
+    total = sum(times.values())
+    print(f"\n{trace}: {total / 1e6:.2f} s of op self time\n")
+    print("| op | calls | seconds | share | µs per call |")
+    print("|---|---:|---:|---:|---:|")
+    for k, v in sorted(times.items(), key=lambda kv: -kv[1])[:25]:
+        print(f"| {k} | {calls[k]} | {v / 1e6:.3f} | {v / total:.0%} | {v / calls[k]:.0f} |")
+
+
 def main():
+    if sys.argv[1:2] == ["--ops"]:
+        for trace in sys.argv[2:]:
+            ops_table(trace)
+        return
     for path in sys.argv[1:]:
         result = json.loads(open(path).read().strip().splitlines()[-1])
         prof = result["profile"]

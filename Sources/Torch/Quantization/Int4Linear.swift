@@ -21,8 +21,7 @@ public final class Int4Linear: LinearLayer {
     public var bias: Tensor?
     public let inFeatures: Int
     public let outFeatures: Int
-    /// Per-dtype copies of `scalesAndZeros` for the kernel (it wants them in the activations' dtype).
-    private var castScales: [DType: Tensor] = [:]
+    private var kernelScales: DTypeCopies
 
     public static func supports(outFeatures: Int, inFeatures: Int, groupSize: Int) -> Bool {
         supportedGroupSizes.contains(groupSize) && outFeatures % 16 == 0 && inFeatures % groupSize == 0
@@ -38,6 +37,7 @@ public final class Int4Linear: LinearLayer {
         let codes: Tensor
         (codes, scalesAndZeros) = try Self.quantize(dense.weight, groupSize: groupSize)
         packed = try codes.convertWeightToInt4PackForCPU()
+        kernelScales = DTypeCopies(scalesAndZeros)
         self.groupSize = groupSize
         bias = dense.bias
         inFeatures = k
@@ -54,6 +54,7 @@ public final class Int4Linear: LinearLayer {
         }
         self.packed = packed
         self.scalesAndZeros = try scalesAndZeros.to(.f32)
+        kernelScales = DTypeCopies(self.scalesAndZeros)
         self.groupSize = groupSize
         self.bias = bias
         outFeatures = packed.size(0)
@@ -83,15 +84,7 @@ public final class Int4Linear: LinearLayer {
         }
         let lead = Array(x.shape.dropLast())
         let x2 = try x.reshape([-1, inFeatures]).contiguous()
-        let sz: Tensor
-        if scalesAndZeros.dtype == x.dtype {
-            sz = scalesAndZeros
-        } else if let cached = castScales[x.dtype] {
-            sz = cached
-        } else {
-            sz = try scalesAndZeros.to(x.dtype)
-            castScales[x.dtype] = sz
-        }
+        let sz = try kernelScales(x.dtype)
         let y = try x2.weightInt4PackMMForCPU(packed, groupSize: groupSize, scalesAndZeros: sz)
             .reshape(lead + [outFeatures])
         guard let bias else { return y }

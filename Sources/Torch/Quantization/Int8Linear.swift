@@ -14,6 +14,7 @@ public final class Int8Linear: LinearLayer {
     public var bias: Tensor?
     public let inFeatures: Int
     public let outFeatures: Int
+    private var kernelScales: DTypeCopies
 
     /// `dense`'s weight quantized as described above.
     public init(_ dense: Linear) throws {
@@ -23,6 +24,7 @@ public final class Int8Linear: LinearLayer {
         let scale = try Tensor.where(amax.eq(0), amax + 1, amax / 127)
         codes = try (w / scale).round().clamp(min: -127, max: 127).to(.i8)
         scales = try scale.reshape([-1])
+        kernelScales = DTypeCopies(scales)
         bias = dense.bias
         inFeatures = dense.inFeatures
         outFeatures = dense.outFeatures
@@ -36,6 +38,7 @@ public final class Int8Linear: LinearLayer {
         }
         self.codes = codes
         self.scales = try scales.to(.f32)
+        kernelScales = DTypeCopies(self.scales)
         self.bias = bias
         outFeatures = codes.size(0)
         inFeatures = codes.size(1)
@@ -55,7 +58,7 @@ public final class Int8Linear: LinearLayer {
         }
         let lead = Array(x.shape.dropLast())
         let x2 = try x.reshape([-1, inFeatures]).contiguous()
-        let s = scales.dtype == x.dtype ? scales : try scales.to(x.dtype)
+        let s = try kernelScales(x.dtype)
         let y = try x2.weightInt8PackMM(codes, scales: s).reshape(lead + [outFeatures])
         guard let bias else { return y }
         return try y + (bias.dtype == x.dtype ? bias : bias.to(x.dtype))
