@@ -12,6 +12,10 @@ public struct ProjectionQuantizationReport: Sendable {
 }
 
 extension CSMForConditionalGeneration {
+    /// The projections `quantizeProjections` takes, by path (`backbone_model.layers.3.mlp.up_proj`): those of the
+    /// decoder layers.
+    static func isQuantizable(projection path: String) -> Bool { path.contains(".layers.") }
+
     /// Inference-only weight quantization of the backbone's and the depth decoder's decoder-layer
     /// projections (q, k, v, o, gate, up, down; nearly all the weights), under any LoRA wrapper already there.
     /// Embeddings, norms, `lm_head`, the codebook heads and the depth decoder's input projector stay as they
@@ -24,7 +28,7 @@ extension CSMForConditionalGeneration {
             throw TorchError("--quantize int4 runs on CPU only (libtorch's int4 CPU kernel); the model is on "
                 + "\(first.layer.device): use --device cpu or --quantize int8")
         }
-        for slot in linearSlots where slot.path.contains(".layers.") {
+        for slot in linearSlots where Self.isQuantizable(projection: slot.path) {
             guard let dense = slot.base as? Linear else { continue }
             guard scheme.supports(outFeatures: dense.outFeatures, inFeatures: dense.inFeatures) else {
                 report.skipped.append(slot.path)

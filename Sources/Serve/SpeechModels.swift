@@ -81,14 +81,18 @@ public final class SpeechModels {
         }
         self.voices = voices
         models = try adapters.map { adapter in
-            let model = try CSMForConditionalGeneration.load(folder: folder, dtype: options.dtype, device: options.device)
-            if let adapter {
+            let model: CSMForConditionalGeneration
+            if let scheme = options.quantization {
+                let report: ProjectionQuantizationReport
+                (model, report) = try CSMForConditionalGeneration.load(folder: folder, dtype: options.dtype,
+                                                                       device: options.device, quantization: scheme)
+                log("[serve] quantized \(report.quantized) projections to \(scheme.description)")
+            } else {
+                model = try CSMForConditionalGeneration.load(folder: folder, dtype: options.dtype, device: options.device)
+            }
+            if let adapter {  // LoRA wraps the quantized projections, as in QLoRA
                 let lora = try PEFTAdapter.load(adapter, into: model)
                 log("[serve] adapter \(adapter.path): LoRA r=\(lora.rank), alpha=\(lora.alpha)")
-            }
-            if let scheme = options.quantization {
-                let report = try model.quantizeProjections(scheme)
-                log("[serve] quantized \(report.quantized) projections to \(scheme.description)")
             }
             return model
         }

@@ -34,14 +34,17 @@ struct GenerationBench: ParsableCommand {
         let textIds: [Int] = try promptIds.map(Self.ids) ?? defaultIds
 
         let load = Stopwatch()
-        let csm = try CSMForConditionalGeneration.load(folder: URL(fileURLWithPath: model), dtype: dtype,
-                                                       device: Device.parse(device))
+        let folder = URL(fileURLWithPath: model), device = try Device.parse(self.device)
+        let csm: CSMForConditionalGeneration
         var label = "\(dtype)"
         if let quantize {
             let scheme = try WeightQuantization(name: quantize, groupSize: groupSize)
-            let report = try csm.quantizeProjections(scheme)
+            let report: ProjectionQuantizationReport
+            (csm, report) = try CSMForConditionalGeneration.load(folder: folder, dtype: dtype, device: device, quantization: scheme)
             label += " " + (scheme == .int8 ? "int8" : "int4/g\(groupSize)") + " (\(report.quantized) projections"
                 + (report.skipped.isEmpty ? ")" : ", \(report.skipped.count) kept dense)")
+        } else {
+            csm = try CSMForConditionalGeneration.load(folder: folder, dtype: dtype, device: device)
         }
         let loadSeconds = load.wall
         let settings = greedy ? GenerationSettings(backbone: .greedy, depthDecoder: .greedy) : GenerationSettings()
@@ -61,7 +64,7 @@ struct GenerationBench: ParsableCommand {
         let n = output.frames.count
         let audioSeconds = Double(n) / Generator.Options.framesPerSecond
         if json {
-            try printJSON(["impl": "csm-swift", "device": device, "dtype": "\(dtype)", "greedy": greedy, "frames": n,
+            try printJSON(["impl": "csm-swift", "device": self.device, "dtype": "\(dtype)", "greedy": greedy, "frames": n,
                            "seconds": seconds, "frames_per_s": Double(n) / seconds,
                            "first_frame_seconds": firstFrame ?? seconds, "load_seconds": loadSeconds, "codes": output.frames])
             return

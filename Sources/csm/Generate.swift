@@ -84,18 +84,21 @@ struct Generate: ParsableCommand {
         if !toStandardOutput { try OutputPath.checkFile(output, flag: "--output") }
         let (device, dtype) = try runtime.resolve(bf16WhereFast: true)
         let folder = try ModelLocator.resolve(modelId)
-        let model = try CSMForConditionalGeneration.load(folder: folder, dtype: dtype, device: device)
-        if let adapter {
-            let lora = try PEFTAdapter.load(URL(fileURLWithPath: adapter), into: model)
-            log("[generate] adapter \(adapter): LoRA r=\(lora.rank), alpha=\(lora.alpha)")
-        }
+        let model: CSMForConditionalGeneration
         if let scheme = try quantization.scheme() {
             let start = Date()
-            let report = try model.quantizeProjections(scheme)
-            log(String(format: "[generate] quantized %d projections to %@ in %.1f s: %.1f → %.1f MB%@", report.quantized,
+            let report: ProjectionQuantizationReport
+            (model, report) = try CSMForConditionalGeneration.load(folder: folder, dtype: dtype, device: device, quantization: scheme)
+            log(String(format: "[generate] loaded with %d projections quantized to %@ in %.1f s: %.1f → %.1f MB%@", report.quantized,
                        scheme.description, Date().timeIntervalSince(start), Double(report.bytesBefore) / 1e6,
                        Double(report.bytesAfter) / 1e6,
                        report.skipped.isEmpty ? "" : "; \(report.skipped.count) kept dense (shape unsupported by the kernel)"))
+        } else {
+            model = try CSMForConditionalGeneration.load(folder: folder, dtype: dtype, device: device)
+        }
+        if let adapter {  // LoRA wraps the quantized projections, as in QLoRA
+            let lora = try PEFTAdapter.load(URL(fileURLWithPath: adapter), into: model)
+            log("[generate] adapter \(adapter): LoRA r=\(lora.rank), alpha=\(lora.alpha)")
         }
         let codec = try MimiModel.load(folder: folder, device: device)
         let layout = try TurnLayout(tokenizer: Tokenizer(folder: folder))

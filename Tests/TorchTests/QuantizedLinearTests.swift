@@ -45,6 +45,19 @@ import TestSupport
         #expect(parity("QuantizedLinearTests.int8.bf16", try Self.relative(yb.to(.f32), want), 1e-2))
     }
 
+    /// Input widths that are not a multiple of 8 in bf16 (libtorch 2.11's kernel reads past such rows: wrong
+    /// sums for one row, a segfault for several; `Int8Linear` runs them in f32): right for one row and several.
+    @Test(arguments: [4, 12, 20, 100])
+    func int8OddWidthsInBF16(width: Int) throws {
+        let q = try Int8Linear(Self.dense(out: 33, in: width, seed: 2))
+        for rows in [1, 2, 3, 6] {
+            let x = try Tensor.randn([rows, width])
+            let y = try q(x.to(.bf16))
+            #expect(y.dtype == .bf16)
+            #expect(parity("QuantizedLinearTests.int8.bf16.width\(width)", try Self.relative(y.to(.f32), x.linear(q.dequantized())), 1e-2))
+        }
+    }
+
     @Test(arguments: [32, 64, 128])
     func int4MatchesItsDequantizedWeight(groupSize: Int) throws {
         let dense = try Self.dense(out: 96, in: 256, seed: 2)

@@ -57,9 +57,13 @@ public final class Int8Linear: LinearLayer {
             throw TorchError("Int8Linear: input of shape \(x.shape) does not end in \(inFeatures) features")
         }
         let lead = Array(x.shape.dropLast())
-        let x2 = try x.reshape([-1, inFeatures]).contiguous()
-        let s = try kernelScales(x.dtype)
-        let y = try x2.weightInt8PackMM(codes, scales: s).reshape(lead + [outFeatures])
+        var x2 = try x.reshape([-1, inFeatures]).contiguous()
+        // libtorch 2.11's CPU kernel reads past the row for 16-bit activations when the input width is not a
+        // multiple of 8 (wrong sums for one row, a segfault for more, on AVX2); such layers run it in f32.
+        let widen = x.device == .cpu && x.dtype != .f32 && inFeatures % 8 != 0
+        if widen { x2 = try x2.to(.f32) }
+        var y = try x2.weightInt8PackMM(codes, scales: kernelScales(x2.dtype)).reshape(lead + [outFeatures])
+        if widen { y = try y.to(x.dtype) }
         guard let bias else { return y }
         return try y + (bias.dtype == x.dtype ? bias : bias.to(x.dtype))
     }
