@@ -2,6 +2,7 @@ import CSM
 import Dataset
 import Foundation
 import Hub
+import Tokenizer
 import Torch
 
 /// `csm train` end to end: resolve the base model, read the preprocessed set, attach LoRA (or make
@@ -110,7 +111,7 @@ public struct TrainingRun {
         -> (train: [Sample], validation: [Sample], heldOut: [Int]) {
         var samples: [Sample]
         if config.maskSpeakerIds {
-            var masking = try SpeakerMasking(dataset: dataset, modelFolder: modelFolder)
+            var masking = try SpeakerMasking(dataset: dataset, tokenizer: Tokenizer(folder: modelFolder))
             samples = try (0 ..< dataset.count).map { try masking.sample($0, contextTurns: config.numContextTurns) }
         } else {
             samples = try dataset.samples(contextTurns: config.numContextTurns)
