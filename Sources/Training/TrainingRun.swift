@@ -69,6 +69,8 @@ public struct TrainingRun {
                                  candidates: heldOut.isEmpty ? Array(0..<dataset.count) : heldOut, device: device,
                                  outputDir: outputDir, log: log)
             : nil
+        // Loading the judges (perhaps downloading them) is rank 0's alone too: the others wait as for an evaluation.
+        if config.evalSpeechEvery > 0 { try distributed?.awaitMain(after: "speech evaluation set-up") }
         let io = TrainerIO(
             saveWeights: { folder in
                 if config.fullFinetune {
