@@ -115,7 +115,8 @@ let package = Package(
         .testTarget(name: "HubTests", dependencies: ["Hub", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "TestSupport"]),
         // Runs the built `csm` binary end to end (it must be built: swift build --build-tests builds it).
-        .testTarget(name: "CLITests", dependencies: ["Audio", "CSM", "Dataset", "Tokenizer", "Torch", "Training", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["Audio", "CSM", "Dataset", "SpeechEvaluation", "Tokenizer", "Torch",
+                                                  "Training", "TestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "CSM", "Torch", "TestSupport"]),
         .testTarget(name: "AudioTests", dependencies: ["Audio", "TestSupport"]),
         .testTarget(name: "CSMTests", dependencies: ["CSM", "Torch", "TestSupport"]),

@@ -35,16 +35,19 @@ extension EvaluationSentence {
     /// the set when `count` covers them all). Each sample's last turn is the sentence, spoken with its context turns
     /// as the prompt. The text is the stored text ids decoded (without the `[K]` prefix); the references are that
     /// speaker's recorded turns of the sample (the target's own recording included) decoded from their stored Mimi
-    /// codes, so reference and generated audio pass through the same codec.
+    /// codes, so reference and generated audio pass through the same codec. With `maskSpeakerIds` (a model trained
+    /// with --mask_speaker_ids) every prompt turn's text, the sentence's included, is laid out as it was trained:
+    /// without the `[K]` prefix (`SpeakerMasking`, which reads the raw dataset's scripts).
     public static func from(preprocessed dataset: PreprocessedDataset, tokenizer: Tokenizer, codec: MimiModel,
-                            count: Int, seed: UInt64, candidates: [Int]? = nil,
-                            contextTurns: Int? = nil) throws -> [EvaluationSentence] {
+                            count: Int, seed: UInt64, candidates: [Int]? = nil, contextTurns: Int? = nil,
+                            maskSpeakerIds: Bool = false) throws -> [EvaluationSentence] {
         let pool = candidates ?? Array(0..<dataset.count)
         guard !pool.isEmpty else { throw EvaluationError.noSentences("\(dataset.folder.path) has no samples") }
         var rng = SeededRandom(seed: seed)
         let chosen = count >= pool.count ? pool : Array(pool.shuffled(using: &rng).prefix(count)).sorted()
+        var masking = maskSpeakerIds ? try SpeakerMasking(dataset: dataset, tokenizer: tokenizer) : nil
         return try chosen.map { i in
-            let sample = try dataset.sample(i, contextTurns: contextTurns)
+            let sample = try masking?.sample(i, contextTurns: contextTurns) ?? dataset.sample(i, contextTurns: contextTurns)
             let ref = dataset.manifest.samples[i]
             let conversation = dataset.manifest.conversations[ref.conversation]
             let target = sample.turns[sample.turns.count - 1]

@@ -19,12 +19,15 @@ public struct TurnLayout: Sendable {
     public let audioId: Int
     /// `<|audio_eos|>`: ends a turn's frames (embedded as an all-zero frame).
     public let audioEOSId: Int
+    /// Leave the `[speaker]` prefix out of the text (`bos text eos`): how a model trained with
+    /// `--mask_speaker_ids` saw every turn, so its prompts must be laid out the same way.
+    public let maskSpeakerIds: Bool
 
     /// The names `CsmProcessor` falls back on when the tokenizer config has no `audio_token`/`audio_eos_token`.
     public static let defaultAudioToken = "<|AUDIO|>"
     public static let defaultAudioEOSToken = "<|audio_eos|>"
 
-    public init(tokenizer: Tokenizer) throws {
+    public init(tokenizer: Tokenizer, maskSpeakerIds: Bool = false) throws {
         let config = tokenizer.config
         func resolve(_ name: String?, _ role: String) throws -> (String, Int) {
             guard let name else { throw TurnLayoutError.missingName(role) }
@@ -36,11 +39,13 @@ public struct TurnLayout: Sendable {
         audioId = try resolve(config.audioToken ?? Self.defaultAudioToken, "audio_token").1
         audioEOSId = try resolve(config.audioEOSToken ?? Self.defaultAudioEOSToken, "audio_eos_token").1
         self.tokenizer = tokenizer
+        self.maskSpeakerIds = maskSpeakerIds
     }
 
-    /// `bos [speaker]text eos`.
+    /// `bos [speaker]text eos` (`bos text eos` with `maskSpeakerIds`).
     public func textIds(speaker: Int, text: String) -> [Int] {
-        tokenizer.encode("\(bosToken)[\(speaker)]\(text)\(eosToken)", addSpecialTokens: false)
+        let prefix = maskSpeakerIds ? "" : "[\(speaker)]"
+        return tokenizer.encode("\(bosToken)\(prefix)\(text)\(eosToken)", addSpecialTokens: false)
     }
 
     /// A whole turn: its text ids, then (when it has audio) one audio id per frame and the audio end.

@@ -27,7 +27,8 @@ final class SpeechEvalHook {
         let sentences = try EvaluationSentence.from(preprocessed: dataset, tokenizer: Tokenizer(folder: modelFolder),
                                                     codec: codec, count: config.evalSpeechSentences,
                                                     seed: UInt64(bitPattern: Int64(config.seed)),
-                                                    candidates: candidates, contextTurns: config.numContextTurns)
+                                                    candidates: candidates, contextTurns: config.numContextTurns,
+                                                    maskSpeakerIds: config.maskSpeakerIds)
         evaluator = SpeechEvaluator(codec: codec, judges: judges, sentences: sentences,
                                     settings: try GenerationSettings.load(folder: modelFolder),
                                     seed: UInt64(bitPattern: Int64(config.seed)))

@@ -196,10 +196,11 @@ public final class Trainer {
                 row["val_backbone_loss"] = v.backboneLoss
                 row["val_depth_loss"] = v.depthLoss
             }
-            // Rank 0 only (the others wait for it at the next step's collectives, within --ddp_timeout).
-            if isMain, let evaluate = io.evaluateSpeech, config.evalSpeechEvery > 0,
-               state.globalStep % config.evalSpeechEvery == 0 {
-                row.merge(try evaluate(state.globalStep)) { $1 }
+            // Rank 0 only. The others wait for it outside any collective: a collective would give up after
+            // --ddp_timeout, and an evaluation can take longer.
+            if config.evalSpeechEvery > 0, state.globalStep % config.evalSpeechEvery == 0 {
+                if isMain, let evaluate = io.evaluateSpeech { row.merge(try evaluate(state.globalStep)) { $1 } }
+                try distributed?.awaitMain(after: "speech evaluation at step \(state.globalStep)")
             }
             try metrics?.append(row)
             let scalars = row.compactMap { k, v -> (String, Double)? in

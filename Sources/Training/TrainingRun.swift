@@ -2,6 +2,7 @@ import CSM
 import Dataset
 import Foundation
 import Hub
+import Tokenizer
 import Torch
 
 /// `csm train` end to end: resolve the base model, read the preprocessed set, attach LoRA (or make
@@ -68,6 +69,8 @@ public struct TrainingRun {
                                  candidates: heldOut.isEmpty ? Array(0..<dataset.count) : heldOut, device: device,
                                  outputDir: outputDir, log: log)
             : nil
+        // Loading the judges (perhaps downloading them) is rank 0's alone too: the others wait as for an evaluation.
+        if config.evalSpeechEvery > 0 { try distributed?.awaitMain(after: "speech evaluation set-up") }
         let io = TrainerIO(
             saveWeights: { folder in
                 if config.fullFinetune {
@@ -110,7 +113,7 @@ public struct TrainingRun {
         -> (train: [Sample], validation: [Sample], heldOut: [Int]) {
         var samples: [Sample]
         if config.maskSpeakerIds {
-            var masking = try SpeakerMasking(dataset: dataset, modelFolder: modelFolder)
+            var masking = try SpeakerMasking(dataset: dataset, tokenizer: Tokenizer(folder: modelFolder))
             samples = try (0 ..< dataset.count).map { try masking.sample($0, contextTurns: config.numContextTurns) }
         } else {
             samples = try dataset.samples(contextTurns: config.numContextTurns)

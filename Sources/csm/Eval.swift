@@ -3,6 +3,7 @@ import CSM
 import Dataset
 import Foundation
 import Hub
+import Tokenizer
 import Torch
 
 struct Eval: ParsableCommand {
@@ -38,6 +39,10 @@ struct Eval: ParsableCommand {
     @Option(help: "Write the JSON here as well as to standard output.")
     var output: String?
 
+    @Flag(name: [.customLong("mask_speaker_ids"), .customLong("mask-speaker-ids")],
+          help: "The model was trained with --mask_speaker_ids: lay every turn's text out without the [K] prefix, as it was trained (needs the raw dataset the set was made from; with --gen_from, its script's lines).")
+    var maskSpeakerIds = false
+
     @OptionGroup var speech: SpeechEvalOptions
 
     @OptionGroup var runtime: RuntimeOptions
@@ -58,12 +63,15 @@ struct Eval: ParsableCommand {
         if let output { try OutputPath.checkFile(output, flag: "--output") }
         let (device, dtype) = try runtime.resolve()
         let dataset = try PreprocessedDataset(URL(fileURLWithPath: preprocessedPath))
-        let model = try CSMForConditionalGeneration.load(folder: ModelLocator.resolve(modelId), dtype: dtype,
-                                                         device: device)
+        let folder = try ModelLocator.resolve(modelId)
+        let model = try CSMForConditionalGeneration.load(folder: folder, dtype: dtype, device: device)
         if let adapter { try PEFTAdapter.load(URL(fileURLWithPath: adapter), into: model) }
+        var masking = maskSpeakerIds ? try SpeakerMasking(dataset: dataset, tokenizer: Tokenizer(folder: folder)) : nil
         let total = dataset.count
         let terminal = isatty(2) != 0
-        let result = try model.evaluate(count: total, sample: { try dataset.sample($0) }) { done in
+        let result = try model.evaluate(count: total, sample: {
+            try masking?.sample($0, contextTurns: nil) ?? dataset.sample($0)
+        }) { done in
             if terminal { FileHandle.standardError.write(Data("\reval: \(done)/\(total) samples".utf8)) }
         }
         if terminal { FileHandle.standardError.write(Data("\n".utf8)) }

@@ -57,13 +57,15 @@ extension Eval {
         let sentences: [EvaluationSentence]
         if let genFrom = speech.genFrom {
             sentences = try EvaluationSentence.from(genFrom: URL(fileURLWithPath: genFrom),
-                                                    layout: TurnLayout(tokenizer: tokenizer), codec: codec,
+                                                    layout: TurnLayout(tokenizer: tokenizer, maskSpeakerIds: maskSpeakerIds),
+                                                    codec: codec,
                                                     language: speech.language)
         } else {
             let dataset = try PreprocessedDataset(URL(fileURLWithPath: preprocessedPath!))
             try dataset.requireFingerprint(Fingerprint.of(modelFolder: folder), modelId: modelId)
             sentences = try EvaluationSentence.from(preprocessed: dataset, tokenizer: tokenizer, codec: codec,
-                                                    count: speech.sentences, seed: speech.seed)
+                                                    count: speech.sentences, seed: speech.seed,
+                                                    maskSpeakerIds: maskSpeakerIds)
         }
         let evaluator = SpeechEvaluator(codec: codec, judges: judges, sentences: sentences,
                                         settings: try GenerationSettings.load(folder: folder), seed: speech.seed,

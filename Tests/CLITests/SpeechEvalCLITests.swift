@@ -78,6 +78,28 @@ import TestSupport
         #expect(report["similarity"] is Double)
     }
 
+    /// `csm eval --mask_speaker_ids` evaluates a model trained so on the turns it was trained on (no `[K]`): another
+    /// loss than with the prefix, and `--speech` speaks and scores the same sentences.
+    @Test func maskSpeakerIdsEvaluatesWithoutTheSpeakerPrefix() throws {
+        let trained = try TrainedAdapter.shared()
+        let out = try CLI.scratch("speech-eval-masked")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let base = ["eval", "--model_id", CLI.model, "--adapter", trained.adapter.path,
+                    "--preprocessed_path", trained.preprocessed.path] + CLI.cpu
+        func loss(_ r: CLI.Result) throws -> Double {
+            try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])["loss"] as! Double
+        }
+        let plain = try loss(CLI.succeed(base)), masked = try loss(CLI.succeed(base + ["--mask_speaker_ids"]))
+        #expect(plain.isFinite && masked.isFinite && plain != masked)
+
+        let json = out.appendingPathComponent("speech.json")
+        try CLI.succeed(base + ["--speech", "--mask_speaker_ids", "--speaker_model", Self.wavlm, "--sentences", "2",
+                                "--max_audio_seconds", "1", "--output", json.path])
+        let sentences = try #require(try object(json)["sentences"] as? [[String: Any]])
+        #expect(sentences.count == 2)
+        #expect(sentences.allSatisfy { ($0["text"] as? String)?.hasPrefix("Line number") == true })
+    }
+
     @Test func evalSpeechNamesMissingOrWrongModels() throws {
         let trained = try TrainedAdapter.shared()
         let base = ["eval", "--speech", "--model_id", CLI.model, "--preprocessed_path", trained.preprocessed.path] + CLI.cpu

@@ -1,7 +1,10 @@
 import Audio
+import CSM
 import Dataset
 import Foundation
+import SpeechEvaluation
 import Testing
+import TestSupport
 import Tokenizer
 @testable import Training
 
@@ -103,8 +106,8 @@ import Tokenizer
         try run(["preprocess", "--input_path", data.path, "--output_path", pre.path, "--model_id", Self.model,
                  "--num_context_turns", "2"])
         let dataset = try PreprocessedDataset(pre)
-        var masking = try SpeakerMasking(dataset: dataset, modelFolder: URL(fileURLWithPath: Self.model))
         let tokenizer = try Tokenizer(folder: URL(fileURLWithPath: Self.model))
+        var masking = try SpeakerMasking(dataset: dataset, tokenizer: tokenizer)
         let plain = try dataset.sample(3), masked = try masking.sample(3, contextTurns: nil)
         #expect(masked.turns.count == plain.turns.count && masked.turns.count == 3)
         for (i, (m, p)) in zip(masked.turns, plain.turns).enumerated() {
@@ -117,6 +120,42 @@ import Tokenizer
         try run(["train", "--preprocessed_path", pre.path, "--output_dir", out.path, "--model_id", Self.model,
                  "--max_steps", "2", "--mask_speaker_ids", "--save_every", "0", "--gen_every", "0", "--threads", "1"])
         #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("adapter_model.safetensors").path))
+    }
+
+    /// `--eval_speech_every` in a `--mask_speaker_ids` run prompts the model as it was trained: no `[K]` in the
+    /// text of the context turns nor of the sentence to speak (and with the prefix in a run that keeps it).
+    @Test func maskSpeakerIdsAlsoLeavesTheSpeakerPrefixOutOfSpeechEvalPrompts() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let data = try makeDataset()
+        let pre = root.appendingPathComponent("pre")
+        try run(["preprocess", "--input_path", data.path, "--output_path", pre.path, "--model_id", Self.model,
+                 "--num_context_turns", "2"])
+        let folder = URL(fileURLWithPath: Self.model)
+        let dataset = try PreprocessedDataset(pre)
+        let tokenizer = try Tokenizer(folder: folder)
+        let model = try CSMForConditionalGeneration.load(folder: folder, dtype: .f32, device: .cpu)
+        for masked in [true, false] {
+            var config = TrainConfig()
+            config.maskSpeakerIds = masked
+            config.evalSpeechEvery = 1
+            config.evalSpeechSentences = 3
+            config.speakerModel = fixturesFolder.appendingPathComponent("wavlm/group").path
+            let hook = try SpeechEvalHook(config: config, model: model, modelFolder: folder, dataset: dataset,
+                                          candidates: Array(0 ..< dataset.count), device: .cpu, outputDir: root,
+                                          log: { _ in })
+            #expect(hook.evaluator.sentences.count == 3)
+            for sentence in hook.evaluator.sentences {
+                let turns = sentence.prompt.context.map { ($0.speaker, $0.textIds) }
+                    + [(sentence.speaker, sentence.prompt.textIds)]
+                for (speaker, ids) in turns {
+                    let text = tokenizer.decode(ids, skipSpecialTokens: true), prefix = masked ? "" : "[\(speaker)]"
+                    #expect(text.hasPrefix(prefix + "Line number "), "masked \(masked): \(text)")
+                    #expect(ids == tokenizer.encode(text), "masked \(masked): \(ids)")
+                }
+                #expect(sentence.text.hasPrefix("Line number "))
+            }
+            #expect(hook.evaluator.sentences.contains { !$0.prompt.context.isEmpty })
+        }
     }
 
     @Test func badArgumentsFailClearly() throws {

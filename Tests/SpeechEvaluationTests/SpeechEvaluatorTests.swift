@@ -103,6 +103,22 @@ final class ScriptedRecognizer: SpeechRecognizer {
         }
     }
 
+    /// `csm eval --speech --gen_from … --mask_speaker_ids`: every prompt turn without `[K]`, as such a model was trained.
+    @Test func aMaskedLayoutLeavesTheSpeakerPrefixOutOfGenFromPrompts() throws {
+        let root = try Self.genFromFolders()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let codec = try MimiModel.load(folder: Self.model)
+        let tokenizer = try Tokenizer(folder: Self.model)
+        for masked in [true, false] {
+            func ids(_ speaker: Int, _ text: String) -> [Int] { tokenizer.encode((masked ? "" : "[\(speaker)]") + text) }
+            let layout = try TurnLayout(tokenizer: tokenizer, maskSpeakerIds: masked)
+            let sentence = try EvaluationSentence.from(genFrom: root, layout: layout, codec: codec, language: "en")[0]
+            #expect(sentence.prompt.textIds == ids(0, "Good morning, everyone!"), "masked \(masked)")
+            #expect(sentence.prompt.context.map(\.textIds) == [ids(0, "A first line."), ids(1, "An answer.")], "masked \(masked)")
+            #expect(sentence.text == "Good morning, everyone!")
+        }
+    }
+
     @Test func spokenTextDropsTheSpeakerPrefix() {
         #expect(EvaluationSentence.spokenText("[0]Hello there.") == "Hello there.")
         #expect(EvaluationSentence.spokenText("[12] Hi") == "Hi")

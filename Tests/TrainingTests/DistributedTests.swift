@@ -76,6 +76,27 @@ struct DistributedTests {
         #expect(BackendChoice.Offer.local(device: .cpu) == .cpu)  // never asks the CUDA companion
     }
 
+    /// What the other ranks do while rank 0 evaluates speech alone: wait through the store until rank 0 says it is
+    /// done, however long past their store's (and --ddp_timeout's) time limit that is.
+    @Test func ranksWaitForRankZeroPastTheTimeout() throws {
+        let port = try LocalLauncher.freePort()
+        let server = try TCPStore(host: "127.0.0.1", port: port, isServer: true, worldSize: 1, timeout: 1)
+        let client = try TCPStore(host: "127.0.0.1", port: port, isServer: false, worldSize: 0, timeout: 1)
+        let started = Date(), done = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var waited: Result<Double, Error>?
+        Thread {
+            waited = Result { try DataParallel.awaitMain(store: client, isMain: false, key: "k", poll: 0.02)
+                return Date().timeIntervalSince(started) }
+            done.signal()
+        }.start()
+        Thread.sleep(forTimeInterval: 1.5)  // rank 0 "evaluates" past the 1 s limit
+        #expect(done.wait(timeout: .now()) == .timedOut, "rank 1 stopped waiting before rank 0 was done")
+        try DataParallel.awaitMain(store: server, isMain: true, key: "k")
+        #expect(done.wait(timeout: .now() + 10) == .success)
+        let seconds = try #require(try waited?.get())
+        #expect(seconds >= 1.5 && seconds < 5)
+    }
+
     /// The ranks agree through the store: a world of one on the CPU forms a Gloo group and all-reduces.
     @Test func aWorldOfOneOnTheCPUAgreesOnGloo() throws {
         let port = try LocalLauncher.freePort()

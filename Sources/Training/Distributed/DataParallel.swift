@@ -9,6 +9,8 @@ import Torch
 /// are averaged during backward, so all ranks take the same optimizer step and stay identical.
 public final class DataParallel {
     public let environment: DistributedEnvironment
+    /// The rendezvous store (rank 0 serves it); `awaitMain` waits through it.
+    let store: TCPStore
     public let group: ProcessGroup
     /// What carries the CUDA collectives, and why.
     public let backend: BackendChoice
@@ -46,11 +48,13 @@ public final class DataParallel {
                                       timeout: 10)
         let heartbeat = Heartbeat(store: watchStore, rank: env.rank, worldSize: env.worldSize, rendezvous: address)
         heartbeat.start()
-        return DataParallel(environment: env, group: group, backend: backend, heartbeat: heartbeat)
+        return DataParallel(environment: env, store: store, group: group, backend: backend, heartbeat: heartbeat)
     }
 
-    init(environment: DistributedEnvironment, group: ProcessGroup, backend: BackendChoice, heartbeat: Heartbeat) {
+    init(environment: DistributedEnvironment, store: TCPStore, group: ProcessGroup, backend: BackendChoice,
+         heartbeat: Heartbeat) {
         self.environment = environment
+        self.store = store
         self.group = group
         self.backend = backend
         self.heartbeat = heartbeat
@@ -119,6 +123,19 @@ public final class DataParallel {
     public func gradientSync(_ parameters: [Tensor], recomputing: Bool) throws -> GradientSync {
         recomputing ? .afterBackward(BucketedAllReduce(parameters: parameters, group: group))
             : .duringBackward(try GradientReducer(parameters: parameters, group: group))
+    }
+
+    /// Work that rank 0 does alone and that may take longer than --ddp_timeout (the speech evaluation: minutes of
+    /// generation and transcription): rank 0 calls this when it is done, every other rank calls it to wait for
+    /// that, `point` naming the same place on every rank. The others wait by polling the rendezvous store, not in
+    /// a collective, so the wait has no time limit; a rank 0 that dies still stops them (the heartbeat, ~10 s).
+    public func awaitMain(after point: String) throws {
+        try Self.awaitMain(store: store, isMain: isMain, key: "csm/main_done/\(point)")
+    }
+
+    static func awaitMain(store: TCPStore, isMain: Bool, key: String, poll: Double = 0.1) throws {
+        if isMain { try store.add(key, 1); return }
+        while try store.add(key, 0) == 0 { Thread.sleep(forTimeInterval: poll) }
     }
 
     /// Tells the peers this rank ends normally, and stops watching them.
