@@ -37,8 +37,13 @@ public final class SpeechModels {
         public var adapter: URL?
         public var quantization: WeightQuantization?
 
-        public init(dtype: DType, device: Device, adapter: URL? = nil, quantization: WeightQuantization? = nil) {
+        /// The model was trained with `--mask_speaker_ids`: prompts without the `[K]` prefix.
+        public var maskSpeakerIds: Bool
+
+        public init(dtype: DType, device: Device, maskSpeakerIds: Bool = false, adapter: URL? = nil,
+                    quantization: WeightQuantization? = nil) {
             self.dtype = dtype
+            self.maskSpeakerIds = maskSpeakerIds
             self.device = device
             self.adapter = adapter
             self.quantization = quantization
@@ -50,7 +55,7 @@ public final class SpeechModels {
         self.name = name
         self.settings = settings
         codec = try MimiModel.load(folder: folder, device: options.device)
-        layout = try TurnLayout(tokenizer: Tokenizer(folder: folder))
+        layout = try TurnLayout(tokenizer: Tokenizer(folder: folder), maskSpeakerIds: options.maskSpeakerIds)
 
         // One model per distinct adapter (nil: --adapter or none), in the order voices first need them.
         var adapters: [URL?] = []

@@ -93,7 +93,8 @@ public struct TrainingRun {
             },
             generate: config.genFrom.map {
                 TrainingSampleWriter(model: model, modelFolder: modelFolder, genFrom: URL(fileURLWithPath: $0),
-                                     outputDir: outputDir, seed: UInt64(bitPattern: Int64(config.seed))).hook
+                                     outputDir: outputDir, seed: UInt64(bitPattern: Int64(config.seed)),
+                                     maskSpeakerIds: config.maskSpeakerIds).hook
             },
             evaluateSpeech: speech.map { hook in { try hook.evaluate(step: $0) } },
             log: log

@@ -39,9 +39,8 @@ struct Eval: ParsableCommand {
     @Option(help: "Write the JSON here as well as to standard output.")
     var output: String?
 
-    @Flag(name: [.customLong("mask_speaker_ids"), .customLong("mask-speaker-ids")],
-          help: "The model was trained with --mask_speaker_ids: lay every turn's text out without the [K] prefix, as it was trained (needs the raw dataset the set was made from; with --gen_from, its script's lines).")
-    var maskSpeakerIds = false
+    @OptionGroup var masking: SpeakerMaskingOption
+    var maskSpeakerIds: Bool { masking.maskSpeakerIds }
 
     @OptionGroup var speech: SpeechEvalOptions
 

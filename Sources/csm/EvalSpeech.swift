@@ -44,7 +44,7 @@ extension Eval {
         let jsonPath = output ?? "speech_eval/speech_eval.json"
         try OutputPath.checkFile(jsonPath, flag: "--output")
         guard speech.sentences > 0 else { throw ValidationError("--sentences must be positive") }
-        let (device, dtype) = try runtime.resolve(bf16WhereFast: true)
+        let (device, dtype) = try runtime.resolve(generation: true)
         let log: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
         // The judges first: a wrong --asr_model/--speaker_model fails before the CSM model loads.
         let judges = try SpeechJudges.load(asrModel: speech.asrModel, speakerModel: speech.speakerModel,

@@ -65,6 +65,7 @@ struct Generate: ParsableCommand {
     var seed: UInt64?
 
     @OptionGroup var quantization: QuantizationOptions
+    @OptionGroup var masking: SpeakerMaskingOption
 
     @OptionGroup var runtime: RuntimeOptions
 
@@ -82,7 +83,7 @@ struct Generate: ParsableCommand {
 
     func run() throws {
         if !toStandardOutput { try OutputPath.checkFile(output, flag: "--output") }
-        let (device, dtype) = try runtime.resolve(bf16WhereFast: true)
+        let (device, dtype) = try runtime.resolve(generation: true)
         let folder = try ModelLocator.resolve(modelId)
         let model: CSMForConditionalGeneration
         if let scheme = try quantization.scheme() {
@@ -101,7 +102,7 @@ struct Generate: ParsableCommand {
             log("[generate] adapter \(adapter): LoRA r=\(lora.rank), alpha=\(lora.alpha)")
         }
         let codec = try MimiModel.load(folder: folder, device: device)
-        let layout = try TurnLayout(tokenizer: Tokenizer(folder: folder))
+        let layout = try TurnLayout(tokenizer: Tokenizer(folder: folder), maskSpeakerIds: masking.maskSpeakerIds)
 
         let prompt: GenerationPrompt
         if let context {

@@ -38,3 +38,10 @@ struct QuantizationOptions: ParsableArguments {
         }
     }
 }
+
+/// `--mask_speaker_ids` for the commands that lay prompts out for a trained model (eval, generate, serve).
+struct SpeakerMaskingOption: ParsableArguments {
+    @Flag(name: [.customLong("mask_speaker_ids"), .customLong("mask-speaker-ids")],
+          help: "The model was trained with --mask_speaker_ids: lay every turn's text out without the [K] prefix, as it was trained (csm eval on a preprocessed set needs the raw dataset the set was made from).")
+    var maskSpeakerIds = false
+}

@@ -25,20 +25,22 @@ struct DeviceOptions: ParsableArguments {
 struct RuntimeOptions: ParsableArguments {
     @OptionGroup var placement: DeviceOptions
 
-    @Option(help: "Weight dtype for compute: f32, bf16 or f16 (default: bf16 on GPUs; on CPUs f32, or for generate bf16 where the CPU multiplies bf16).")
+    @Option(help: "Weight dtype for compute: f32, bf16 or f16 (default: bf16 on GPUs and, for generate/serve, on every CPU; f32 otherwise).")
     var dtype: String?
 
-    /// Applies `--threads` and resolves the device and compute dtype. `bf16WhereFast`: without
-    /// `--dtype`, use bf16 on CPUs with bf16 instructions too (generation reads every weight once per
-    /// step, so half the bytes is ~1.9× the speed there; eval keeps f32 to report transformers' numbers).
-    func resolve(bf16WhereFast: Bool = false) throws -> (device: Device, dtype: DType) {
+    /// Applies `--threads` and resolves the device and compute dtype. `generation`: without `--dtype`, bf16 on
+    /// CPUs too. A frame reads every weight once per step, so half the bytes is the speed: steady frames/s 1.9×
+    /// f32's on an AVX512-BF16 EPYC and 2.0× on an AVX2-only one, where bf16 products are emulated but a one-row
+    /// product is memory-bound (BENCHMARKS "Generation"); and libtorch's int8/int4 CPU kernels are 8× faster
+    /// with bf16 activations there. Eval and training keep f32 to report transformers' numbers.
+    func resolve(generation: Bool = false) throws -> (device: Device, dtype: DType) {
         let device = try placement.resolve()
         let dtype = try self.dtype.map { name -> DType in
             guard let d = DType(name: name), d.isFloatingPoint else {
                 throw ValidationError("--dtype \(name): use f32, bf16 or f16")
             }
             return d
-        } ?? (device != .cpu || (bf16WhereFast && FrozenProduct.fastest(on: .cpu) == .native) ? .bf16 : .f32)
+        } ?? (device != .cpu || generation ? .bf16 : .f32)
         return (device, dtype)
     }
 }

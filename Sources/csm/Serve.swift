@@ -76,6 +76,7 @@ struct ServeCommand: ParsableCommand {
     var seed: UInt64?
 
     @OptionGroup var quantization: QuantizationOptions
+    @OptionGroup var masking: SpeakerMaskingOption
 
     @OptionGroup var runtime: RuntimeOptions
 
@@ -92,7 +93,7 @@ struct ServeCommand: ParsableCommand {
     }
 
     func run() throws {
-        let (device, dtype) = try runtime.resolve(bf16WhereFast: true)
+        let (device, dtype) = try runtime.resolve(generation: true)
         let voiceFile = try voices.map { try VoiceFile.load(URL(fileURLWithPath: $0)) }
         let folder = try ModelLocator.resolve(modelId)
         let name = servedModelName
@@ -101,7 +102,7 @@ struct ServeCommand: ParsableCommand {
         let start = Date()
         let models = try SpeechModels(
             folder: folder, name: name, voiceFile: voiceFile, settings: settings,
-            options: .init(dtype: dtype, device: device, adapter: adapter.map { URL(fileURLWithPath: $0) },
+            options: .init(dtype: dtype, device: device, maskSpeakerIds: masking.maskSpeakerIds, adapter: adapter.map { URL(fileURLWithPath: $0) },
                            quantization: try quantization.scheme()),
             log: log)
         log(String(format: "[serve] loaded %@ on %@ (%@) in %.1f s: %d model instance(s), voices: %@", name,

@@ -49,6 +49,24 @@ import TestSupport
         #expect(try Data(contentsOf: first) == Data(contentsOf: second), "same seed, model and prompt: same audio")
     }
 
+    /// `--mask_speaker_ids` (a model trained without the `[K]` prefix) lays the text out as `bos text eos`: the
+    /// prompt is the prefix's tokens shorter, with a context folder's turns too.
+    @Test func maskedSpeakerIdsLeaveThePrefixOut() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let context = try contextFolder()
+        func positions(_ extra: [String]) throws -> Int {
+            let r = try CLI.succeed(generate(["--context", context.path] + extra, output: root.appendingPathComponent("o.wav"),
+                                             seconds: 0.2))
+            let line = r.stderr.split(separator: "\n").first { $0.contains("; prompt ") } ?? ""
+            let n = line.split(separator: " ").drop { $0 != "prompt" }.dropFirst().first.flatMap { Int($0) }
+            #expect(n != nil, "\(r.stderr)")
+            return n ?? 0
+        }
+        let plain = try positions([]), masked = try positions(["--mask_speaker_ids"])
+        // "[1]" and "[2]" are 3 tokens each in the Llama-3 vocabulary: both turns lose theirs.
+        #expect(plain - masked == 6, "prompt \(plain) positions plain, \(masked) masked")
+    }
+
     /// `--stream` decodes chunk by chunk while generating; the same seed gives the same audio as the whole-clip
     /// decode, for chunks of one frame and of sizes that do not divide the length, into a WAV or as raw PCM.
     @Test func streamedAudioEqualsTheWholeClipDecode() throws {
@@ -104,8 +122,8 @@ import TestSupport
 
     @Test func quantizedProjectionsSpeak() throws {
         defer { try? FileManager.default.removeItem(at: root) }
-        for (args, logged) in [(["--quantize", "int8"], "quantized 28 projections to int8 (per-channel symmetric)"),
-                               (["--quantize", "int4", "--group_size", "32"], "quantized 28 projections to int4 (group size 32")] {
+        for (args, logged) in [(["--quantize", "int8"], "28 projections quantized to int8 (per-channel symmetric)"),
+                               (["--quantize", "int4", "--group_size", "32"], "28 projections quantized to int4 (group size 32")] {
             let out = root.appendingPathComponent("\(args[1]).wav")
             let r = try CLI.succeed(generate(["--text", "Hello there."] + args, output: out, seconds: 0.5))
             #expect(r.stderr.contains(logged), "\(r.stderr)")

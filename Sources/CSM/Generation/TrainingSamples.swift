@@ -34,10 +34,14 @@ public final class TrainingSampleWriter {
     let model: CSMForConditionalGeneration
     let modelFolder: URL, genFrom: URL, outputDir: URL
     let seed: UInt64
+    /// The run trains with `--mask_speaker_ids`: the sample's prompt without the `[K]` prefix, as it trains.
+    let maskSpeakerIds: Bool
     private var loaded: (codec: MimiModel, prompt: GenerationPrompt, settings: GenerationSettings)?
 
-    public init(model: CSMForConditionalGeneration, modelFolder: URL, genFrom: URL, outputDir: URL, seed: UInt64) {
+    public init(model: CSMForConditionalGeneration, modelFolder: URL, genFrom: URL, outputDir: URL, seed: UInt64,
+                maskSpeakerIds: Bool = false) {
         self.model = model
+        self.maskSpeakerIds = maskSpeakerIds
         self.modelFolder = modelFolder
         self.genFrom = genFrom
         self.outputDir = outputDir
@@ -50,7 +54,7 @@ public final class TrainingSampleWriter {
     public func write(step: Int) throws -> URL {
         if loaded == nil {
             let codec = try MimiModel.load(folder: modelFolder, device: model.device)
-            let layout = try TurnLayout(tokenizer: Tokenizer(folder: modelFolder))
+            let layout = try TurnLayout(tokenizer: Tokenizer(folder: modelFolder), maskSpeakerIds: maskSpeakerIds)
             loaded = (codec, try GenerationPrompt.load(folder: genFrom, layout: layout, codec: codec),
                       try GenerationSettings.load(folder: modelFolder))
         }
