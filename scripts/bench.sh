@@ -8,7 +8,8 @@
 # multiple of the GEMM floor at the GEMM rate ours measured in the same run.
 #
 #   STEPS=4 (the first is a warm-up)  FRACTIONS="1.0 0.0625"  THREADS=$(nproc)
-#   HF_RUNS="bf16 bf16-thp f32" (any subset)  SEED_SHAPE=1 (0 skips that row; SEED_STEPS=2, SEED_FRACTION=1.0)
+#   HF_RUNS="bf16 bf16-thp f32" (any subset; default without bf16 arithmetic — no avx512_bf16/amx_bf16 — "f32 f32-thp":
+#   there libtorch's bf16 input-gradient products run at ~0.3 GFLOP/s, hours per step, so its f32 base is its best)  SEED_SHAPE=1 (0 skips that row; SEED_STEPS=2, SEED_FRACTION=1.0)
 #   PROFILE=1: ours also profiles one step per fraction (tools/bench/profile_summary.py prints where it went)
 #   ours as `csm train` runs it by default; BASE_DTYPE=f32|bf16, MIXED_PRECISION=auto|bf16|no and
 #   RECOMPUTE_MLP=none|depth|all set its --base_dtype / --mixed_precision / --recompute_mlp.
@@ -24,6 +25,12 @@ ours_options=()
 [ -n "${BASE_DTYPE:-}" ] && ours_options+=(--base-dtype "$BASE_DTYPE")
 [ -n "${MIXED_PRECISION:-}" ] && ours_options+=(--mixed-precision "$MIXED_PRECISION")
 [ -n "${RECOMPUTE_MLP:-}" ] && ours_options+=(--recompute-mlp "$RECOMPUTE_MLP")
+if [ -z "${HF_RUNS:-}" ]; then
+  if grep -qwE 'avx512_bf16|amx_bf16' /proc/cpuinfo; then HF_RUNS="bf16 bf16-thp f32"; else
+    HF_RUNS="f32 f32-thp"
+    echo "[bench] no bf16 arithmetic on this CPU (no avx512_bf16/amx_bf16): HF+PEFT runs with its base in f32 (HF_RUNS=$HF_RUNS)"
+  fi
+fi
 RESULTS=tools/.cache/train-bench
 mkdir -p "$RESULTS"
 
@@ -41,7 +48,7 @@ for fraction in ${FRACTIONS:-1.0 0.0625}; do
   "$SCRATCH/release/csm-bench" train "$CACHE" "$CACHE/train_sample.json" --steps "$STEPS" --decoder-fraction "$fraction" \
     --threads "$THREADS" ${ours_options[@]+"${ours_options[@]}"} ${profile[@]+"${profile[@]}"} | tee "$RESULTS/ours-$fraction.json"
   files+=("$RESULTS/ours-$fraction.json")
-  for run in ${HF_RUNS:-bf16 bf16-thp f32}; do
+  for run in $HF_RUNS; do
     echo "[bench] decoder fraction $fraction: transformers+peft, $run"
     thp=0; [ "${run#*-}" = thp ] && thp=1
     THP_MEM_ALLOC_ENABLE=$thp $PY tools/bench/train_step.py run "$CACHE" --steps "$STEPS" --decoder-fraction "$fraction" \

@@ -23,7 +23,7 @@ struct GenerationBench: ParsableCommand {
     @Flag(help: "One JSON line with the timings and the generated codes instead of the sentence.") var json = false
     @Option(help: "Concurrent requests through BatchGenerator (row i: the prompt less 2·i text ids, seed i); default: one request through Generator.")
     var batch: Int?
-    @Option(help: "Profile the frames after the first (prefill excluded) into this Chrome trace (tools/bench/profile_summary.py --ops).")
+    @Option(help: "Profile the frames after the first (prefills excluded) into this Chrome trace (tools/bench/profile_summary.py --ops).")
     var profile: String?
 
     func run() throws {
@@ -96,9 +96,13 @@ struct GenerationBench: ParsableCommand {
         var made = 0, firstFrame: Double?
         while generator.activeCount > 0 {
             made += try generator.step().count
-            if firstFrame == nil { firstFrame = watch.wall }
+            if firstFrame == nil {
+                firstFrame = watch.wall
+                if let profile { try Profiler.start(trace: URL(fileURLWithPath: profile)) }
+            }
         }
         let seconds = watch.wall, stepping = seconds - prefill
+        if profile != nil { try Profiler.stop() }
         print(String(format: "swift: dtype %@ threads %d batch %d: %d frames in %.2f s (load %.1f s, prefills %.2f s, "
                      + "prefills+first frames %.2f s): %.2f frames/s in all, %.2f frames/s after the prefills, "
                      + "%.2f frames/s per request", label, Runtime.threads, rows, made, seconds, loadSeconds, prefill,

@@ -117,22 +117,30 @@ func pageFaults() -> (minor: Int, major: Int) {
     return (usage.ru_minflt, usage.ru_majflt)
 }
 
-/// GFLOP/s of an (m × 2048)·(2048 × 8192) product, the shape of the backbone's MLP, in f32 and in bf16 (the best
-/// of 3 after a warm-up): the floor a training step's GEMM work is measured against, on this machine, now. m grows
-/// from 8 to 2048 until one product takes 0.2 s: where bf16 is emulated (AVX2-only CPUs: libtorch's portable
-/// loop, hundreds of times slower than f32) a full-size product would take minutes.
+/// GFLOP/s of the backbone MLP's products as a LoRA step runs them, in f32 and in bf16 (the best of 3 after a
+/// warm-up): the forward `x Wᵀ` (`linear`, W (8192, 2048) as stored) and the input gradient `g W` (`matmul` of
+/// the same stored W), one of each, which is the step's GEMM work (4 × parameters × positions, half each): the
+/// floor a training step is measured against, on this machine, now ("f32", "bf16"), plus each layout alone.
+/// m grows from 8 to 2048 until one pair takes 0.2 s: libtorch's bf16 `g W` on a CPU without bf16 arithmetic
+/// runs at ~0.3 GFLOP/s (its forward at ~20), so a full-size pair would take minutes there.
 func gemmRates() throws -> [String: Double] {
     var rates = [String: Double]()
     for dtype in [DType.f32, .bf16] {
-        let b = try Tensor.randn([2048, 8192]).to(dtype)
-        var m = 8, best = 0.0
+        let name = dtype == .f32 ? "f32" : "bf16"
+        let w = try Tensor.randn([8192, 2048]).to(dtype)
+        var m = 8, forward = 0.0, inputGrad = 0.0
         while true {
-            let a = try Tensor.randn([m, 2048]).to(dtype)
-            best = try measure(m == 8 ? 1 : 3) { try a.matmul(b) }.best
-            if best >= 0.2 || m >= 2048 { break }
-            m = min(2048, m * max(2, Int(0.2 / max(best, 1e-4)) / 2))
+            let x = try Tensor.randn([m, 2048]).to(dtype), g = try Tensor.randn([m, 8192]).to(dtype)
+            forward = try measure(m == 8 ? 1 : 3) { try x.linear(w) }.best
+            inputGrad = try measure(m == 8 ? 1 : 3) { try g.matmul(w) }.best
+            let pair = forward + inputGrad
+            if pair >= 0.2 || m >= 2048 { break }
+            m = min(2048, m * max(2, Int(0.2 / max(pair, 1e-4)) / 2))
         }
-        rates[dtype == .f32 ? "f32" : "bf16"] = 2 * Double(m) * 2048 * 8192 / best / 1e9
+        let flops = 2 * Double(m) * 2048 * 8192 / 1e9
+        rates[name] = 2 * flops / (forward + inputGrad)
+        rates[name + "_forward"] = flops / forward
+        rates[name + "_input_grad"] = flops / inputGrad
     }
     return rates
 }

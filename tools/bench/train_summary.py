@@ -28,7 +28,8 @@ depth = config["depth_decoder_config"]
 backbone_weights = stack_weights(config) + config["hidden_size"] * config["vocab_size"]  # + lm_head
 depth_weights = stack_weights(depth) + depth["hidden_size"] * depth["vocab_size"] + depth["backbone_hidden_size"] * depth["hidden_size"]
 rates = [r["gemm_gflops"] for r in rows if "gemm_gflops" in r]
-rate = max(max(g.values()) for g in rates) if rates else None  # GFLOP/s: the faster dtype on this machine
+# GFLOP/s of a forward + input-gradient pair in the faster dtype on this machine (older results: one product)
+rate = max(max(g.get("f32", 0), g.get("bf16", 0)) for g in rates) if rates else None
 
 
 def floor_seconds(r):
@@ -50,7 +51,14 @@ def label(r):
 cpu = subprocess.run(["sh", "-c", "lscpu | sed -n 's/^Model name: *//p'"], capture_output=True, text=True).stdout.strip()
 mem = int(open("/proc/meminfo").readline().split()[1]) // 1024 // 1024
 load = open("/proc/loadavg").read().split()[:3]
-gemm_text = ", ".join(f"f32 {g['f32']:.0f} / bf16 {g['bf16']:.2f}" for g in rates)
+def gemm_text_of(g):
+    if "f32_forward" not in g:
+        return f"f32 {g['f32']:.0f} / bf16 {g['bf16']:.2f}"
+    return (f"f32 {g['f32']:.0f} (x·Wᵀ {g['f32_forward']:.0f}, g·W {g['f32_input_grad']:.0f}) / bf16 {g['bf16']:.2f} "
+            f"(x·Wᵀ {g['bf16_forward']:.1f}, g·W {g['bf16_input_grad']:.2f})")
+
+
+gemm_text = ", ".join(gemm_text_of(g) for g in rates)
 lines = [f"\n### {datetime.date.today()} — {cpu or platform.machine()}, {subprocess.getoutput('nproc')} cores, {mem} GiB, "
          f"{threads} threads, load {' '.join(load)} at the end; GEMM GFLOP/s measured by ours: {gemm_text}\n",
          "| decoder fraction | run | positions × samples | s/step | tokens/s | × GEMM floor | speed vs the peer | peak RSS | RSS vs the peer | step-1 loss |",
