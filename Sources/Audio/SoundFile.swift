@@ -9,7 +9,7 @@ final class SoundFile {
     let path: String
     let info: AudioInfo
     private let handle: OpaquePointer
-    private let descriptor: Int32
+    private static let openLock = NSLock()
 
     init(readingFrom url: URL) throws {
         let path = url.path
@@ -21,9 +21,9 @@ final class SoundFile {
             if code == ENOENT { throw AudioError.fileNotFound(path: path) }
             throw AudioError.unreadable(path: path, reason: String(cString: strerror(code)))
         }
-        // Until every check has passed nothing owns the descriptor (a class whose init throws gets no deinit).
-        var initialized = false
-        defer { if !initialized { close(fd) } }
+        // Ours to close until libsndfile takes it (a class whose init throws gets no deinit).
+        var ownDescriptor = true
+        defer { if ownDescriptor { close(fd) } }
 
         var status = stat()
         guard fstat(fd, &status) == 0 else {
@@ -35,11 +35,17 @@ final class SoundFile {
         guard status.st_size > 0 else { throw AudioError.empty(path: path, detail: "0 bytes") }
 
         var sfInfo = SF_INFO()
-        guard let sndfile = sf_open_fd(fd, Int32(SFM_READ), &sfInfo, 0 /* we close fd ourselves */) else {
-            // libsndfile keeps this reason in a process-wide slot (sf_error(nil)): readers on several threads could
-            // see each other's message, never each other's data.
-            throw Self.openError(path: path, code: sf_error(nil), message: String(cString: sf_strerror(nil)))
+        // From here libsndfile owns the descriptor (close_desc 1): it closes it in sf_close, and 1.2.0 also closes
+        // it when the open fails even if told not to, so closing it ourselves after a failed open closed whatever
+        // another thread had opened under the same number meanwhile (seen as "Bad file descriptor" in parallel tests).
+        // Opens are serialized with the read of the failure's reason, which libsndfile keeps in a process-wide slot.
+        ownDescriptor = false
+        let opened = Self.openLock.withLock { () -> Result<OpaquePointer, AudioError> in
+            if let sndfile = sf_open_fd(fd, Int32(SFM_READ), &sfInfo, 1) { return .success(sndfile) }
+            return .failure(Self.openError(path: path, code: sf_error(nil), message: String(cString: sf_strerror(nil))))
         }
+        let sndfile = try opened.get()
+        var initialized = false
         defer { if !initialized { sf_close(sndfile) } }
         guard sfInfo.channels > 0 else { throw AudioError.noChannels(path: path) }
         guard sfInfo.samplerate > 0 else {
@@ -52,7 +58,6 @@ final class SoundFile {
         }
 
         handle = sndfile
-        descriptor = fd
         info = AudioInfo(sampleRate: Int(sfInfo.samplerate), channels: Int(sfInfo.channels),
                          frames: Int(sfInfo.frames), format: AudioFormat(rawValue: sfInfo.format))
         initialized = true
@@ -60,7 +65,6 @@ final class SoundFile {
 
     deinit {
         sf_close(handle)
-        close(descriptor)
     }
 
     /// Decodes every frame as interleaved float in [-1, 1] (integer formats are scaled by libsndfile).
