@@ -52,15 +52,14 @@ struct GenerationBench: ParsableCommand {
         let options = Generator.Options(maxFrames: frames, settings: settings, seed: 0)
         var firstFrame: Double?
         let watch = Stopwatch()
-        var profiling = false
         let output = try Generator(model: csm).generate(GenerationPrompt(textIds: textIds), options: options) { _ in
             if firstFrame == nil {
                 firstFrame = watch.wall
-                if let profile { try? Profiler.start(trace: URL(fileURLWithPath: profile)); profiling = true }
+                if let profile { try Profiler.start(trace: URL(fileURLWithPath: profile)) }
             }
         }
         let seconds = watch.wall
-        if profiling { try Profiler.stop() }
+        if profile != nil { try Profiler.stop() }
         let n = output.frames.count
         let audioSeconds = Double(n) / Generator.Options.framesPerSecond
         if json {

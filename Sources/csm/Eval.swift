@@ -40,7 +40,6 @@ struct Eval: ParsableCommand {
     var output: String?
 
     @OptionGroup var masking: SpeakerMaskingOption
-    var maskSpeakerIds: Bool { masking.maskSpeakerIds }
 
     @OptionGroup var speech: SpeechEvalOptions
 
@@ -65,11 +64,11 @@ struct Eval: ParsableCommand {
         let folder = try ModelLocator.resolve(modelId)
         let model = try CSMForConditionalGeneration.load(folder: folder, dtype: dtype, device: device)
         if let adapter { try PEFTAdapter.load(URL(fileURLWithPath: adapter), into: model) }
-        var masking = maskSpeakerIds ? try SpeakerMasking(dataset: dataset, tokenizer: Tokenizer(folder: folder)) : nil
+        var speakerMasking = masking.maskSpeakerIds ? try SpeakerMasking(dataset: dataset, tokenizer: Tokenizer(folder: folder)) : nil
         let total = dataset.count
         let terminal = isatty(2) != 0
         let result = try model.evaluate(count: total, sample: {
-            try masking?.sample($0, contextTurns: nil) ?? dataset.sample($0)
+            try speakerMasking?.sample($0, contextTurns: nil) ?? dataset.sample($0)
         }) { done in
             if terminal { FileHandle.standardError.write(Data("\reval: \(done)/\(total) samples".utf8)) }
         }

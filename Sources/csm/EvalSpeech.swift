@@ -57,7 +57,7 @@ extension Eval {
         let sentences: [EvaluationSentence]
         if let genFrom = speech.genFrom {
             sentences = try EvaluationSentence.from(genFrom: URL(fileURLWithPath: genFrom),
-                                                    layout: TurnLayout(tokenizer: tokenizer, maskSpeakerIds: maskSpeakerIds),
+                                                    layout: TurnLayout(tokenizer: tokenizer, maskSpeakerIds: masking.maskSpeakerIds),
                                                     codec: codec,
                                                     language: speech.language)
         } else {
@@ -65,7 +65,7 @@ extension Eval {
             try dataset.requireFingerprint(Fingerprint.of(modelFolder: folder), modelId: modelId)
             sentences = try EvaluationSentence.from(preprocessed: dataset, tokenizer: tokenizer, codec: codec,
                                                     count: speech.sentences, seed: speech.seed,
-                                                    maskSpeakerIds: maskSpeakerIds)
+                                                    maskSpeakerIds: masking.maskSpeakerIds)
         }
         let evaluator = SpeechEvaluator(codec: codec, judges: judges, sentences: sentences,
                                         settings: try GenerationSettings.load(folder: folder), seed: speech.seed,
